@@ -1,0 +1,33 @@
+// swift-tools-version: 6.0
+// arena: predict which of two LLM responses a human prefers (Chatbot Arena votes).
+// Module layout and dependency direction: ../shared/DESIGN.md, "Modules".
+import PackageDescription
+
+let package = Package(
+    name: "arena",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "arena", targets: ["arena"]),
+        .library(name: "ArenaData", targets: ["ArenaData"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "ArenaData"),
+        .target(name: "Evaluation", dependencies: ["ArenaData"]),
+        .executableTarget(
+            name: "arena",
+            dependencies: [
+                "ArenaData", "Evaluation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena"]),
+    ]
+)
