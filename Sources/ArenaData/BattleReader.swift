@@ -172,7 +172,7 @@ public final class BattleReader {
     /// The next battle, or nil at the end of the file. Throws on the first fatal problem.
     public func next() throws(DataError) -> Battle? {
         while true {
-            let candidate: Battle??
+            let candidate: Battle?
             if let reader = csvReader, let columns = csvColumns {
                 let more: Bool
                 do { more = try reader.next(into: &record) } catch { throw DataError.csv(error) }
@@ -188,7 +188,7 @@ public final class BattleReader {
                 return nil
             }
             if let battle = candidate { return battle }
-            // nil: the row was skipped; read on.
+            // nil: the row was skipped and reported; read on.
         }
     }
 
@@ -209,7 +209,7 @@ public final class BattleReader {
     }
 
     /// Decodes one CSV record; nil when the row is skipped.
-    private func battle(from record: CSVRecord, columns: KaggleColumns) throws(DataError) -> Battle?? {
+    private func battle(from record: CSVRecord, columns: KaggleColumns) throws(DataError) -> Battle? {
         report.rowsRead += 1
         guard record.count == columns.count else {
             throw DataError.wrongFieldCount(path: path, line: record.line, expected: columns.count, found: record.count)
@@ -248,7 +248,7 @@ public final class BattleReader {
             case .skip:
                 report.skippedRows += 1
                 if report.skippedExamples.count < LoadReport.exampleLimit { report.skippedExamples.append(failure) }
-                return .some(nil)
+                return nil
             case .keepRaw:
                 if notes.rawColumns.isEmpty {
                     report.rawCellRows += 1
@@ -296,7 +296,7 @@ public final class BattleReader {
     }
 
     /// Decodes one JSON Lines record; nil when the row is skipped.
-    private func battle(jsonLine bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(DataError) -> Battle?? {
+    private func battle(jsonLine bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(DataError) -> Battle? {
         report.rowsRead += 1
         let value: JSONValue
         var repairs: TextRepairs

@@ -50,12 +50,9 @@ extension DataError: CustomStringConvertible {
         case let .noRows(path):
             return "\(path): the file has a header but no data rows"
         case let .missingColumns(path, missing, found):
-            let hints = missing.compactMap { name -> String? in
-                guard let close = closestName(to: name, in: found) else { return nil }
-                return "'\(close)' looks like '\(name)'"
-            }
+            let hints = likelyRenames(missing: missing, found: found).map { "'\($0.found)' looks like '\($0.missing)'" }
             var text = "\(path): missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")); the header has \(found.joined(separator: ", "))"
-            if !hints.isEmpty { text += " (\(hints.joined(separator: "; ")): rename it)" }
+            if !hints.isEmpty { text += " (\(hints.joined(separator: "; ")): rename \(hints.count == 1 ? "it" : "them"))" }
             return text
         case let .wrongFieldCount(path, line, expected, found):
             return "\(path): line \(line): \(found) fields where the header has \(expected); is a field with a comma or a line break not quoted?"
@@ -79,9 +76,9 @@ extension DataError: CustomStringConvertible {
     }
 }
 
-/// The name in `candidates` closest to `name` by edit distance, if it is close enough to be a
-/// likely rename or typo.
-func closestName(to name: String, in candidates: [String]) -> String? {
+/// Pairs each missing column name with the header name most likely meant for it (a different
+/// case or a small typo), each header name used at most once, best matches first.
+func likelyRenames(missing: [String], found: [String]) -> [(found: String, missing: String)] {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         var previous = Array(0...b.count)
         for (i, x) in a.enumerated() {
@@ -93,8 +90,24 @@ func closestName(to name: String, in candidates: [String]) -> String? {
         }
         return previous[b.count]
     }
-    let target = Array(name.lowercased())
-    let scored = candidates.map { ($0, distance(Array($0.lowercased()), target)) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 > 0, best.1 <= max(2, target.count / 3) else { return nil }
-    return best.0
+    var scored: [(score: Int, found: String, missing: String)] = []
+    for name in missing {
+        for candidate in found where !missing.contains(candidate) {
+            let folded = distance(Array(candidate.lowercased()), Array(name.lowercased()))
+            guard folded <= max(2, name.count / 3) else { continue }
+            // A difference of case alone is the likeliest rename.
+            let score = 2 * folded + (candidate == name ? 0 : 1)
+            scored.append((score, candidate, name))
+        }
+    }
+    var usedFound = Set<String>()
+    var usedMissing = Set<String>()
+    var pairs: [(found: String, missing: String)] = []
+    for entry in scored.sorted(by: { ($0.score, $0.missing) < ($1.score, $1.missing) })
+    where !usedFound.contains(entry.found) && !usedMissing.contains(entry.missing) {
+        usedFound.insert(entry.found)
+        usedMissing.insert(entry.missing)
+        pairs.append((entry.found, entry.missing))
+    }
+    return pairs
 }

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Runs the built `arena` executable, as a user would, and captures what it prints.
+struct CLIResult {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+}
+
+enum CLI {
+    /// The `arena` binary next to the test bundle (SwiftPM builds it because the test target
+    /// depends on it), or the one named by ARENA_BINARY.
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["ARENA_BINARY"] {
+            return URL(fileURLWithPath: path)
+        }
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("arena"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("arena"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    /// Runs `arena` with `arguments` in `directory` and waits for it.
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-out-\(UUID().uuidString)")
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outputFile)
+            try? FileManager.default.removeItem(at: errorFile)
+        }
+        // Files rather than pipes, so that large outputs cannot fill a pipe and block.
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        process.waitUntilExit()
+        return CLIResult(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: try Data(contentsOf: outputFile), as: UTF8.self),
+            standardError: String(decoding: try Data(contentsOf: errorFile), as: UTF8.self))
+    }
+
+    /// A new empty temporary folder.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("arena-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The real 1,000-row sample, when this checkout sits beside ../shared.
+    static var sampleTrainCSV: URL? {
+        var directory = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { directory.deleteLastPathComponent() }
+        let url = directory.deletingLastPathComponent().appendingPathComponent("shared/data/arena-sample/train.csv")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+}
