@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "arena", targets: ["arena"]),
         .library(name: "ArenaData", targets: ["ArenaData"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,16 +19,18 @@ let package = Package(
     targets: [
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
+        .target(name: "Training", dependencies: ["ArenaData", "Evaluation"]),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation",
+                "ArenaData", "Evaluation", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ArenaCLITests", dependencies: ["arena"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation"]),
     ]
 )

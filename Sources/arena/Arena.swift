@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 
 @main
@@ -37,10 +38,30 @@ struct GlobalOptions: ParsableArguments {
 
 enum LoggingBootstrap {
     static let once: Void = {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
+        LoggingSystem.bootstrap { label in PlainStandardErrorLogHandler(label: label) }
     }()
+}
+
+/// Log lines for a person at a terminal: the message alone for information, prefixed with
+/// "warning:" or "error:" otherwise; all on standard error so standard output stays data.
+struct PlainStandardErrorLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let prefix: String
+        switch event.level {
+        case .trace, .debug: prefix = "debug: "
+        case .info, .notice: prefix = ""
+        case .warning: prefix = "warning: "
+        case .error, .critical: prefix = "error: "
+        }
+        FileHandle.standardError.write(Data((prefix + "\(event.message)\n").utf8))
+    }
 }

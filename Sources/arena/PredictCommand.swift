@@ -1,6 +1,46 @@
+import ArenaData
 import ArgumentParser
+import Training
 
 struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'predict' is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict P(A), P(B), P(tie) for every row with a trained run and write a Kaggle submission.",
+        discussion: """
+            Every input id appears exactly once in the output, in input order. Rows whose text \
+            cells do not decode are kept (the raw cell becomes one turn) and reported.
+            """
+    )
+
+    @Option(name: .customLong("run"), help: "The run folder written by `arena train`.")
+    var runPath: String
+
+    @Option(help: "The rows to predict (Kaggle test.csv or train.csv schema, or .jsonl).")
+    var data: String
+
+    @Option(help: "The submission CSV to write (id, winner_model_a, winner_model_b, winner_tie).")
+    var out: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let logger = global.makeLogger("predict")
+        let config = try RunFolder.readConfig(runPath: runPath)
+        let battles = try DataLoading.prediction(path: data, logger: logger)
+        let probabilities: [[Double]]
+        switch config.model {
+        case TrainCommand.ModelKind.prior.rawValue:
+            let model = try RunFolder.readJSON(PriorRunModel.self, runPath: runPath, name: "model.json")
+            guard !model.folds.isEmpty, model.folds.allSatisfy({ $0.probabilities.count == Winner.allCases.count }) else {
+                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one 3-class prior per fold")
+            }
+            let foldPredictions = model.folds.map { $0.predict(battles) }
+            probabilities = Ensemble.mean(foldPredictions)
+        default:
+            throw TrainingError.incompatibleRun(
+                path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
+        }
+        try SubmissionFile.write(ids: battles.map(\.id), probabilities: probabilities, to: out)
+        logger.info("wrote \(battles.count) predictions to \(out)")
+    }
 }

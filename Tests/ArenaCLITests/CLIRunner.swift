@@ -30,8 +30,8 @@ enum CLI {
         if let directory { process.currentDirectoryURL = directory }
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-out-\(UUID().uuidString)")
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outputFile)
             try? FileManager.default.removeItem(at: errorFile)

@@ -14,7 +14,7 @@ final class TemporaryFile {
 
     init(bytes: [UInt8], name: String = "data.csv") throws {
         self.path = try TemporaryFile.makePath(name)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 
     private static func makePath(_ name: String) throws -> String {

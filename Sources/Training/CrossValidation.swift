@@ -1,0 +1,67 @@
+import ArenaData
+import Evaluation
+
+/// The result of k-fold cross-validation: one model per fold and an out-of-fold prediction for
+/// every row (made by the model that did not see it).
+public struct CrossValidationResult<Model> {
+    public var models: [Model]
+    /// The fold of each row.
+    public var folds: [Int]
+    /// Out-of-fold P(A), P(B), P(tie) per row, in input order.
+    public var outOfFold: [[Double]]
+    public var metrics: RunMetrics
+}
+
+public enum CrossValidation {
+    /// Trains one model per fold of a seeded stratified split and scores the out-of-fold
+    /// predictions. `fit` gets the training rows of a fold; `predict` scores held-out rows.
+    public static func run<Model>(
+        battles: [Battle], folds: Int, seed: UInt64,
+        fit: (_ fold: Int, _ training: [Battle]) throws -> Model,
+        predict: (Model, [Battle]) throws -> [[Double]]
+    ) throws -> CrossValidationResult<Model> {
+        let labels = try battles.map { battle throws(TrainingError) -> Int in
+            guard let winner = battle.winner else { throw TrainingError.invalidSetting("row \(battle.id) has no label") }
+            return winner.rawValue
+        }
+        let assignment: [Int]
+        do { assignment = try StratifiedKFold.assign(labels: labels, folds: folds, seed: seed) } catch {
+            throw TrainingError.io(error)
+        }
+        var outOfFold = [[Double]](repeating: [], count: battles.count)
+        var models: [Model] = []
+        var foldMetrics: [RunMetrics.Fold] = []
+        for fold in 0..<folds {
+            let trainRows = assignment.indices.filter { assignment[$0] != fold }
+            let heldOutRows = assignment.indices.filter { assignment[$0] == fold }
+            let model = try fit(fold, trainRows.map { battles[$0] })
+            let predictions = try predict(model, heldOutRows.map { battles[$0] })
+            for (row, prediction) in zip(heldOutRows, predictions) { outOfFold[row] = prediction }
+            let heldOutLabels = heldOutRows.map { labels[$0] }
+            foldMetrics.append(
+                RunMetrics.Fold(
+                    fold: fold, rows: heldOutRows.count,
+                    logLoss: try Metrics.logLoss(probabilities: predictions, labels: heldOutLabels),
+                    accuracy: try Metrics.accuracy(probabilities: predictions, labels: heldOutLabels)))
+            models.append(model)
+        }
+        let metrics = RunMetrics(
+            folds: foldMetrics,
+            oofLogLoss: try Metrics.logLoss(probabilities: outOfFold, labels: labels),
+            oofAccuracy: try Metrics.accuracy(probabilities: outOfFold, labels: labels),
+            oofExpectedCalibrationError: try Metrics.expectedCalibrationError(probabilities: outOfFold, labels: labels),
+            oofConfusionMatrix: try Metrics.confusionMatrix(probabilities: outOfFold, labels: labels))
+        return CrossValidationResult(models: models, folds: assignment, outOfFold: outOfFold, metrics: metrics)
+    }
+
+    /// The out-of-fold predictions as CSV: id, fold, label, and the three probabilities.
+    public static func outOfFoldCSV(battles: [Battle], folds: [Int], predictions: [[Double]]) -> String {
+        var writer = CSVWriter()
+        writer.write(["id", "fold", "label"] + KaggleColumn.winners)
+        for (row, battle) in battles.enumerated() {
+            writer.write(
+                [battle.id, String(folds[row]), battle.winner?.name ?? ""] + predictions[row].map { "\($0)" })
+        }
+        return writer.take()
+    }
+}

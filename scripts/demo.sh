@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The main job, end to end: set up, build, then on a labelled Kaggle train.csv
+#   eda -> split (80/20, stratified) -> train (5-fold) -> predict the held-out test.csv -> evaluate.
+# Data: the first argument, else ../shared/data/arena-sample/train.csv, else a synthetic set.
+# Outputs go to work/demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release --product arena
+ARENA=.build/release/arena
+OUT=work/demo
+mkdir -p "$OUT"
+
+DATA="${1:-}"
+if [ -z "$DATA" ] && [ -f ../shared/data/arena-sample/train.csv ]; then
+  DATA=../shared/data/arena-sample/train.csv
+fi
+if [ -z "$DATA" ]; then
+  echo "No train.csv given and ../shared/data/arena-sample/train.csv is absent:"
+  echo "using a SYNTHETIC data set (arena synth --rows 2000 --seed 0); its scores say nothing about real data."
+  "$ARENA" synth --rows 2000 --seed 0 --out "$OUT/synthetic.csv"
+  DATA="$OUT/synthetic.csv"
+fi
+echo "== data: $DATA"
+
+echo "== arena eda"
+"$ARENA" eda "$DATA"
+echo "== arena split"
+"$ARENA" split --data "$DATA" --test-fraction 0.2 --seed 0 --out-dir "$OUT/split"
+echo "== arena train (class prior)"
+"$ARENA" train --data "$OUT/split/train.csv" --model prior --folds 5 --out "$OUT/runs/prior" --overwrite
+echo "== arena predict"
+"$ARENA" predict --run "$OUT/runs/prior" --data "$OUT/split/test.csv" --out "$OUT/submission.csv"
+echo "== arena evaluate"
+"$ARENA" evaluate --predictions "$OUT/submission.csv" --labels "$OUT/split/test_labels.csv"
+echo "== done: run folder $OUT/runs/prior, submission $OUT/submission.csv"

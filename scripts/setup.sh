@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages arena builds against (Debian / Ubuntu). Swift 6 itself must be
+# on PATH already (swift.org toolchain). Safe to run again.
+set -euo pipefail
+PACKAGES=(pkg-config)
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH: install a Swift 6 toolchain from swift.org" >&2; exit 1; }
