@@ -38,14 +38,15 @@ public enum AtomicFile {
 
     /// Writes `bytes` to `path` atomically.
     public static func write(_ bytes: UnsafeBufferPointer<UInt8>, to path: String) throws(DataError) {
-        let temporary = path + ".tmp-\(getpid())"
+        // Unique per process and call, so concurrent writers of one path never share a file.
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else {
             throw DataError.writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
         var offset = 0
         while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 let reason = String(cString: strerror(errno))
                 close(descriptor)
@@ -76,4 +77,16 @@ public enum AtomicFile {
             }
         }
     }
+}
+
+/// POSIX write(2), named apart from the `write` methods above.
+@inline(__always)
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(descriptor, buffer, count)
+    #elseif canImport(Musl)
+    return Musl.write(descriptor, buffer, count)
+    #else
+    return Darwin.write(descriptor, buffer, count)
+    #endif
 }

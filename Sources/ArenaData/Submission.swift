@@ -69,20 +69,18 @@ public enum SubmissionFile {
                 return check
             }
             let header = record.strings
-            var positions: [Int] = []
-            for column in columns {
-                if let position = header.firstIndex(of: column) {
-                    positions.append(position)
-                } else {
-                    let unused = header.filter { !columns.contains($0) }
-                    check.record(.missingColumn(
-                        path: path, column: column, closest: closestName(to: column, in: unused), header: header))
+            let missing = columns.filter { !header.contains($0) }
+            guard missing.isEmpty else {
+                let renames = likelyRenames(missing: missing, found: header.filter { !columns.contains($0) })
+                for column in missing {
+                    let closest = renames.first { $0.missing == column }?.found
+                    check.record(.missingColumn(path: path, column: column, closest: closest, header: header))
                 }
+                return check
             }
-            guard positions.count == columns.count else { return check }
-            var firstLines: [String: Int] = [:]
+            let positions = columns.compactMap { header.firstIndex(of: $0) }
             while try reader.next(into: &record) {
-                check.readRow(record, header: header, positions: positions, firstLines: &firstLines)
+                check.readRow(record, fieldCount: header.count, positions: positions)
             }
             if check.ids.isEmpty && check.violations.isEmpty {
                 check.record(.noRows(path: path))
@@ -130,22 +128,24 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
 
         public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
 
-        /// A plural phrase for counts ("12 rows that do not sum to 1").
-        public var pluralName: String {
+        /// `count` violations of this kind, in words: "1 duplicate id", "12 rows that do not sum to 1".
+        public func counted(_ count: Int) -> String {
+            let (one, many): (String, String)
             switch self {
-            case .unreadable: return "read errors"
-            case .emptyFile: return "empty files"
-            case .noRows: return "files without rows"
-            case .missingColumn: return "missing columns"
-            case .wrongFieldCount: return "rows with the wrong number of fields"
-            case .emptyID: return "rows without an id"
-            case .notANumber: return "values that are not numbers"
-            case .outOfRange: return "probabilities outside [0, 1]"
-            case .rowSum: return "rows that do not sum to 1"
-            case .duplicateID: return "duplicate ids"
-            case .idMissing: return "ids missing from the submission"
-            case .idNotInLabels: return "ids not in the labelled file"
+            case .unreadable: (one, many) = ("read error", "read errors")
+            case .emptyFile: (one, many) = ("empty file", "empty files")
+            case .noRows: (one, many) = ("file without rows", "files without rows")
+            case .missingColumn: (one, many) = ("missing column", "missing columns")
+            case .wrongFieldCount: (one, many) = ("row with the wrong number of fields", "rows with the wrong number of fields")
+            case .emptyID: (one, many) = ("row without an id", "rows without an id")
+            case .notANumber: (one, many) = ("value that is not a number", "values that are not numbers")
+            case .outOfRange: (one, many) = ("probability outside [0, 1]", "probabilities outside [0, 1]")
+            case .rowSum: (one, many) = ("row that does not sum to 1", "rows that do not sum to 1")
+            case .duplicateID: (one, many) = ("duplicate id", "duplicate ids")
+            case .idMissing: (one, many) = ("id missing from the submission", "ids missing from the submission")
+            case .idNotInLabels: (one, many) = ("id not in the labelled file", "ids not in the labelled file")
             }
+            return "\(count) \(count == 1 ? one : many)"
         }
     }
 
@@ -249,11 +249,11 @@ public struct SubmissionCheck: Sendable {
         }
     }
 
-    /// Reads one data row; `firstLines` maps each id to the line it first appeared on.
-    mutating func readRow(_ record: CSVRecord, header: [String], positions: [Int], firstLines: inout [String: Int]) {
+    /// Reads one data row; `positions` are the field indices of `SubmissionFile.columns`.
+    mutating func readRow(_ record: CSVRecord, fieldCount: Int, positions: [Int]) {
         let line = record.line
-        if record.count != header.count {
-            self.record(.wrongFieldCount(path: path, line: line, expected: header.count, found: record.count))
+        if record.count != fieldCount {
+            self.record(.wrongFieldCount(path: path, line: line, expected: fieldCount, found: record.count))
         }
         guard positions[0] < record.count else { return }
         let id = record.string(positions[0]).trimmingSpaces()
@@ -261,10 +261,9 @@ public struct SubmissionCheck: Sendable {
             self.record(.emptyID(path: path, line: line))
             return
         }
-        if let firstLine = firstLines[id] {
-            self.record(.duplicateID(path: path, line: line, id: id, firstLine: firstLine))
+        if let first = rowOfID[id] {
+            self.record(.duplicateID(path: path, line: line, id: id, firstLine: lines[first]))
         } else {
-            firstLines[id] = line
             rowOfID[id] = ids.count
         }
         var row: [Double] = []
@@ -335,12 +334,12 @@ public struct SubmissionCheck: Sendable {
             guard let count = counts[kind] else { continue }
             lines += violations.lazy.filter { $0.kind == kind }.prefix(limit).map(\.description)
             if count > limit {
-                lines.append("\(path): ... and \(count - limit) more \(kind.pluralName) (\(count) in all)")
+                lines.append("\(path): ... and \(count - limit) more like these (\(kind.counted(count)) in all)")
             }
         }
         if violations.count > 1 {
             let summary = SubmissionViolation.Kind.allCases.compactMap { kind in
-                counts[kind].map { "\($0) \(kind.pluralName)" }
+                counts[kind].map { kind.counted($0) }
             }
             lines.append("\(path): \(violations.count) problems: \(summary.joined(separator: ", "))")
         }
