@@ -345,38 +345,34 @@ public struct CSVWriter {
 
     /// Appends `field`, quoted if needed.
     public static func appendField(_ field: String, to output: inout String) {
-        var needsQuotes = false
-        for byte in field.utf8 where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
-            needsQuotes = true
-            break
-        }
+        let utf8 = field.utf8
+        let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
         guard needsQuotes else {
             output.append(field)
             return
         }
-        output.append("\"")
-        if field.utf8.contains(UInt8(ascii: "\"")) {
-            output.append(field.replacingQuotes())
-        } else {
-            output.append(field)
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        bytes.reserveCapacity(utf8.count + 16)
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "\"") {
+                // Copy up to and including the quote, then double it.
+                let next = utf8.index(after: index)
+                bytes.append(contentsOf: utf8[runStart..<next])
+                bytes.append(UInt8(ascii: "\""))
+                runStart = next
+            }
+            index = utf8.index(after: index)
         }
-        output.append("\"")
+        bytes.append(contentsOf: utf8[runStart..<index])
+        bytes.append(UInt8(ascii: "\""))
+        output += String(decoding: bytes, as: UTF8.self)
     }
 
     /// Takes the text written so far and empties the writer.
     public mutating func take() -> String {
         defer { output = "" }
         return output
-    }
-}
-
-extension String {
-    fileprivate func replacingQuotes() -> String {
-        var result = ""
-        result.reserveCapacity(utf8.count + 8)
-        for character in unicodeScalars {
-            if character == "\"" { result.append("\"\"") } else { result.unicodeScalars.append(character) }
-        }
-        return result
     }
 }

@@ -222,3 +222,11 @@ private func errorText(_ body: () throws -> Void) -> String? {
         #expect(Winner(name: "model_b") == .modelB && Winner(name: "B") == nil)
     }
 }
+
+/// The real 1,000-row sample, when this checkout sits beside ../shared.
+let sampleTrainCSV: String? = {
+    var directory = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { directory.deleteLastPathComponent() }
+    let path = directory.deletingLastPathComponent().appendingPathComponent("shared/data/arena-sample/train.csv").path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+}()

@@ -71,11 +71,32 @@ private func turns(_ text: String) throws -> (turns: [String], nullTurns: Int, r
 }
 
 @Suite struct JSONWriterTests {
-    /// Python: json.dumps(["a\"b", None, "é😀\n"]) == '["a\\"b", null, "\\u00e9\\ud83d\\ude00\\n"]'
-    @Test func writesLikePythonJSONDumps() {
-        #expect(JSONWriter.turns(["a\"b", nil, "é😀\n"]) == #"["a\"b", null, "\u00e9\ud83d\ude00\n"]"#)
+    /// The form of the Kaggle cells: Python's json.dumps(["a\"b/", None, "é😀\n"],
+    /// separators=(",", ":")) with "/" escaped as well.
+    @Test func writesLikeTheKaggleFiles() {
+        #expect(JSONWriter.turns(["a\"b/", nil, "é😀\n"]) == #"["a\"b\/",null,"\u00e9\ud83d\ude00\n"]"#)
+        #expect(JSONWriter.turns(["\u{7F} \u{1F}"]) == #"["\u007f \u001f"]"#)
         #expect(JSONWriter.turns([]) == "[]")
         #expect(JSONWriter.turns(["\u{01}"]) == #"["\u0001"]"#)
+    }
+
+    /// Every text cell of the real sample without null turns or repaired characters is
+    /// written back byte for byte.
+    @Test func reproducesTheKaggleCells() throws {
+        let sample = try #require(sampleTrainCSV, "../shared/data/arena-sample/train.csv is needed")
+        let reader = try CSVReader(path: sample)
+        var record = CSVRecord()
+        _ = try reader.next(into: &record)
+        var compared = 0
+        while try reader.next(into: &record) {
+            for column in 3...5 {
+                let decoded = try record.withField(column) { bytes throws(JSONParseError) in try JSONParser.parseTurns(bytes) }
+                guard decoded.nullTurns == 0, decoded.repairs.total == 0 else { continue }
+                #expect(JSONWriter.turns(decoded.turns) == record.string(column), "line \(record.line)")
+                compared += 1
+            }
+        }
+        #expect(compared > 2900)
     }
 
     @Test func roundTripsThroughTheParser() throws {
