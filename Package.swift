@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ArenaData", targets: ["ArenaData"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Features", targets: ["Features"]),
+        .library(name: "Boosting", targets: ["Boosting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +22,9 @@ let package = Package(
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
         .target(name: "Training", dependencies: ["ArenaData", "Evaluation"]),
+        .target(name: "Features", dependencies: ["ArenaData"]),
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
+        .target(name: "Boosting", dependencies: ["CXGBoost"]),
         .executableTarget(
             name: "arena",
             dependencies: [
@@ -31,6 +36,8 @@ let package = Package(
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation"]),
+        .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
     ]
 )
