@@ -21,14 +21,14 @@ let package = Package(
     targets: [
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
-        .target(name: "Training", dependencies: ["ArenaData", "Evaluation"]),
+        .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation", "Training",
+                "ArenaData", "Evaluation", "Training", "Boosting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -30,27 +30,15 @@ public enum CrossValidation {
         }
         var outOfFold = [[Double]](repeating: [], count: battles.count)
         var models: [Model] = []
-        var foldMetrics: [RunMetrics.Fold] = []
         for fold in 0..<folds {
             let trainRows = assignment.indices.filter { assignment[$0] != fold }
             let heldOutRows = assignment.indices.filter { assignment[$0] == fold }
             let model = try fit(fold, trainRows.map { battles[$0] })
             let predictions = try predict(model, heldOutRows.map { battles[$0] })
             for (row, prediction) in zip(heldOutRows, predictions) { outOfFold[row] = prediction }
-            let heldOutLabels = heldOutRows.map { labels[$0] }
-            foldMetrics.append(
-                RunMetrics.Fold(
-                    fold: fold, rows: heldOutRows.count,
-                    logLoss: try Metrics.logLoss(probabilities: predictions, labels: heldOutLabels),
-                    accuracy: try Metrics.accuracy(probabilities: predictions, labels: heldOutLabels)))
             models.append(model)
         }
-        let metrics = RunMetrics(
-            folds: foldMetrics,
-            oofLogLoss: try Metrics.logLoss(probabilities: outOfFold, labels: labels),
-            oofAccuracy: try Metrics.accuracy(probabilities: outOfFold, labels: labels),
-            oofExpectedCalibrationError: try Metrics.expectedCalibrationError(probabilities: outOfFold, labels: labels),
-            oofConfusionMatrix: try Metrics.confusionMatrix(probabilities: outOfFold, labels: labels))
+        let metrics = try RunMetrics(outOfFold: outOfFold, labels: labels, folds: assignment)
         return CrossValidationResult(models: models, folds: assignment, outOfFold: outOfFold, metrics: metrics)
     }
 
@@ -63,5 +51,21 @@ public enum CrossValidation {
                 [battle.id, String(folds[row]), battle.winner?.name ?? ""] + predictions[row].map { "\($0)" })
         }
         return writer.take()
+    }
+}
+
+extension RunConfig {
+    /// A digest (FNV-1a, hex) of the rows' ids and labels in order: two runs on the same rows
+    /// have the same fingerprint.
+    public static func fingerprint(of battles: [Battle]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func add(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        for battle in battles {
+            for byte in battle.id.utf8 { add(byte) }
+            add(0x1F)
+            add(UInt8(battle.winner?.rawValue ?? 9))
+            add(0x1E)
+        }
+        return String(hash, radix: 16)
     }
 }

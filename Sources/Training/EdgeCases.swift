@@ -11,6 +11,15 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
         case identicalResponses = "identical_responses"
         case emptyResponseA = "empty_response_a"
         case emptyResponseB = "empty_response_b"
+
+        /// Cases decided together: an empty A and an empty B are mirror images, so one rule
+        /// covers both and the prediction stays swap-consistent.
+        var decisionGroup: [Case] {
+            switch self {
+            case .identicalResponses: return [.identicalResponses]
+            case .emptyResponseA, .emptyResponseB: return [.emptyResponseA, .emptyResponseB]
+            }
+        }
     }
 
     public struct Rule: Codable, Sendable, Equatable {
@@ -78,8 +87,9 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
         return result
     }
 
-    /// Decides which rules to use by comparing, over the rows of each case, the out-of-fold
-    /// log loss of the model with that of the rule fitted on the other folds.
+    /// Decides which rules to use by comparing, over the rows of each case (an empty A and an
+    /// empty B together), the out-of-fold log loss of the model with that of the rule fitted on
+    /// the other folds.
     /// - Parameters:
     ///   - battles: the labelled training rows.
     ///   - folds: the fold of each row.
@@ -98,7 +108,10 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
         }
         var rules: [String: Rule] = [:]
         for (edgeCase, answer) in answers(from: battles) {
-            let rows = battles.indices.filter { category(of: battles[$0]) == edgeCase && ruleOutOfFold[$0] != nil }
+            let group = edgeCase.decisionGroup
+            let rows = battles.indices.filter { index in
+                category(of: battles[index]).map(group.contains) == true && ruleOutOfFold[index] != nil
+            }
             var rule = Rule(probabilities: answer.probabilities, rows: answer.rows, enabled: false)
             if !rows.isEmpty {
                 let labels = rows.compactMap { battles[$0].winner?.rawValue }

@@ -13,10 +13,15 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// When the run was written (ISO 8601).
     public var createdAt: String
+    /// A digest of the training rows' ids and labels, to tell whether a run can be resumed.
+    public var dataFingerprint: String?
+    /// The feature model's settings (gbdt and linear runs).
+    public var settings: FeatureModelSettings?
 
     public init(
         formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, model: String, data: String,
-        rows: Int, folds: Int, seed: UInt64, createdAt: String
+        rows: Int, folds: Int, seed: UInt64, createdAt: String, dataFingerprint: String? = nil,
+        settings: FeatureModelSettings? = nil
     ) {
         self.formatVersion = formatVersion
         self.arenaVersion = arenaVersion
@@ -26,6 +31,16 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.folds = folds
         self.seed = seed
         self.createdAt = createdAt
+        self.dataFingerprint = dataFingerprint
+        self.settings = settings
+    }
+
+    /// Whether a staged run with this config can be resumed by `other`: everything but the
+    /// creation time must match.
+    public func canResume(as other: RunConfig) -> Bool {
+        var mine = self
+        mine.createdAt = other.createdAt
+        return mine == other
     }
 }
 
@@ -48,4 +63,16 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     public var oofExpectedCalibrationError: Double
     /// `[true class][predicted class]` over the out-of-fold predictions.
     public var oofConfusionMatrix: [[Int]]
+    /// Out-of-fold log loss after each step of the model ("model", "calibrated", "edge cases").
+    public var steps: [Step]?
+
+    public struct Step: Codable, Sendable, Equatable {
+        public var step: String
+        public var logLoss: Double
+
+        public init(step: String, logLoss: Double) {
+            self.step = step
+            self.logLoss = logLoss
+        }
+    }
 }

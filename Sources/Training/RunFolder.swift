@@ -21,7 +21,9 @@ public struct RunFolder: Sendable {
     public static let formatVersion = 1
 
     /// Prepares a new run at `path`. Throws if a run already exists there, unless `overwrite`.
-    public static func create(at path: String, overwrite: Bool) throws(TrainingError) -> RunFolder {
+    /// With `resume`, the staging folder of an interrupted run is kept (its finished folds are
+    /// used again); otherwise it is cleared.
+    public static func create(at path: String, overwrite: Bool, resume: Bool = false) throws(TrainingError) -> RunFolder {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         guard !trimmed.isEmpty else { throw TrainingError.invalidSetting("--out must name a folder") }
         let manager = FileManager.default
@@ -29,7 +31,7 @@ public struct RunFolder: Sendable {
             throw TrainingError.runExists(path: trimmed)
         }
         let staging = trimmed + ".partial"
-        try? manager.removeItem(atPath: staging)
+        if !resume { try? manager.removeItem(atPath: staging) }
         do {
             try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {
@@ -49,6 +51,11 @@ public struct RunFolder: Sendable {
     /// Writes `text` into the run.
     public func write(_ text: String, to name: String) throws(TrainingError) {
         do { try AtomicFile.write(text, to: file(name)) } catch { throw TrainingError.io(error) }
+    }
+
+    /// Whether the staging folder holds files from an interrupted run.
+    public var hasStagedFiles: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: stagingPath)) ?? []).isEmpty == false
     }
 
     /// Moves the finished run into place, replacing an older run at the same path.

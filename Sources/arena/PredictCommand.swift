@@ -36,6 +36,9 @@ struct PredictCommand: ParsableCommand {
             }
             let foldPredictions = model.folds.map { $0.predict(battles) }
             probabilities = Ensemble.mean(foldPredictions)
+        case TrainCommand.ModelKind.gbdt.rawValue, TrainCommand.ModelKind.linear.rawValue:
+            let artifact = try RunFolder.readJSON(FeatureModelArtifact.self, runPath: runPath, name: "model.json")
+            probabilities = try FeatureModelTraining.predict(battles: battles, artifact: artifact, runPath: runPath)
         default:
             throw TrainingError.incompatibleRun(
                 path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")

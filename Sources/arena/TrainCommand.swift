@@ -1,7 +1,9 @@
 import ArenaData
 import ArgumentParser
+import Boosting
 import Evaluation
 import Foundation
+import Logging
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -9,13 +11,24 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model with seeded stratified k-fold cross-validation and save the run folder.",
         discussion: """
+            Models: gbdt (hand-made features and a hashed TF-IDF difference of the responses, \
+            XGBoost hist trees), linear (the same features, XGBoost gblinear), prior (the class \
+            frequencies). gbdt and linear train on A/B-swapped copies, average each prediction \
+            with that of the swapped battle, fit a temperature on the out-of-fold predictions and \
+            use fixed answers for identical or empty responses where that lowers the out-of-fold \
+            log loss.
+
             The run folder holds config.json, metrics.json (log loss per fold and out of fold), \
-            oof.csv (out-of-fold predictions) and the fold models. It is written under NAME.partial \
-            and renamed into place when complete.
+            oof.csv (out-of-fold predictions), model.json and the fold models (fold-K.json, \
+            XGBoost JSON), importances.csv. It is written under NAME.partial and renamed into \
+            place when complete; finished folds are kept there, and --resume continues an \
+            interrupted run from them.
             """
     )
 
     enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+        case gbdt
+        case linear
         case prior
     }
 
@@ -23,19 +36,46 @@ struct TrainCommand: ParsableCommand {
     var data: String
 
     @Option(help: "The model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: ModelKind = .prior
+    var model: ModelKind = .gbdt
 
     @Option(help: "Number of cross-validation folds.")
     var folds = 5
 
-    @Option(help: "Seed of the fold split.")
+    @Option(help: "Seed of the fold split and of the boosters.")
     var seed: UInt64 = 0
 
     @Option(help: "The run folder to write.")
     var out: String
 
+    @Option(help: "Most boosting rounds per fold (default: 1000 for gbdt, 500 for linear).")
+    var rounds: Int?
+
+    @Option(help: "Learning rate (default: 0.05 for gbdt, 0.5 for linear).")
+    var learningRate: Double?
+
+    @Option(help: "Tree depth for gbdt (default: 4).")
+    var maxDepth: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Use hashed TF-IDF n-gram features of the responses.")
+    var tfidf = true
+
+    @Flag(inversion: .prefixedNo, help: "Train on A/B-swapped copies too.")
+    var swapAugmentation = true
+
+    @Flag(inversion: .prefixedNo, help: "Average each prediction with the swapped battle's.")
+    var swapAveraging = true
+
+    @Flag(inversion: .prefixedNo, help: "Fit a temperature on the out-of-fold predictions.")
+    var calibration = true
+
+    @Flag(inversion: .prefixedNo, help: "Consider fixed answers for identical and empty responses.")
+    var edgeCases = true
+
     @Flag(help: "Replace an existing run folder.")
     var overwrite = false
+
+    @Flag(help: "Continue an interrupted run from the folds finished in OUT.partial.")
+    var resume = false
 
     @Flag(help: "Stop at the first row whose text cells do not decode, instead of skipping it.")
     var strict = false
@@ -44,37 +84,122 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2 (got \(folds))") }
+        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
+        if let learningRate, !(learningRate > 0) {
+            throw ValidationError("--learning-rate must be positive (got \(learningRate))")
+        }
+        if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1 (got \(maxDepth))") }
+    }
+
+    /// The feature model settings from the defaults and the options given.
+    func settings(kind: FeatureModelSettings.Kind) -> FeatureModelSettings {
+        var settings = FeatureModelSettings.defaults(for: kind, seed: seed)
+        if let rounds { settings.rounds = rounds }
+        if let learningRate { settings.parameters.learningRate = learningRate }
+        if let maxDepth { settings.parameters.maxDepth = maxDepth }
+        if !tfidf { settings.tfidf = nil }
+        settings.swapAugmentation = swapAugmentation
+        settings.swapAveraging = swapAveraging
+        settings.calibrate = calibration
+        settings.edgeCases = edgeCases
+        return settings
     }
 
     func run() throws {
         let logger = global.makeLogger("train")
         let battles = try DataLoading.training(path: data, strict: strict, logger: logger)
-        let run = try RunFolder.create(at: out, overwrite: overwrite)
+        guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
+        let run = try RunFolder.create(at: out, overwrite: overwrite, resume: resume)
         let started = Date()
-        let result: CrossValidationResult<ClassPriorModel>
+        var config = RunConfig(
+            model: model.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
+            createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
+        let metrics: RunMetrics
         switch model {
         case .prior:
-            result = try CrossValidation.run(
+            let result = try CrossValidation.run(
                 battles: battles, folds: folds, seed: seed,
                 fit: { _, training in try ClassPriorModel(fitting: training) },
                 predict: { model, rows in model.predict(rows) })
             try run.writeJSON(PriorRunModel(folds: result.models), to: "model.json")
+            try run.write(
+                CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold),
+                to: "oof.csv")
+            metrics = result.metrics
+        case .gbdt, .linear:
+            let kind: FeatureModelSettings.Kind = model == .gbdt ? .gbdt : .linear
+            config.settings = settings(kind: kind)
+            if resume, run.hasStagedFiles {
+                let staged = try RunFolder.readJSON(RunConfig.self, runPath: run.stagingPath, name: "config.json")
+                guard staged.canResume(as: config) else {
+                    throw TrainingError.invalidSetting(
+                        "\(run.stagingPath) holds a run with other data or settings; drop --resume to start over")
+                }
+                logger.info("resuming from \(run.stagingPath)")
+            }
+            try run.writeJSON(config, to: "config.json")
+            let result = try trainFeatureModel(battles: battles, settings: settings(kind: kind), run: run, logger: logger)
+            metrics = result.metrics
         }
-        for fold in result.metrics.folds {
+        for fold in metrics.folds {
             logger.info("fold \(fold.fold + 1)/\(folds): \(fold.rows) rows, log loss \(String(format: "%.5f", fold.logLoss))")
         }
-        try run.write(
-            CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold), to: "oof.csv")
-        try run.writeJSON(result.metrics, to: "metrics.json")
-        let config = RunConfig(
-            model: model.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
-            createdAt: ISO8601DateFormatter().string(from: started))
+        try run.writeJSON(metrics, to: "metrics.json")
         try run.writeJSON(config, to: "config.json")
         try run.commit()
         print(
             String(
-                format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds); run saved to %@",
-                result.metrics.oofLogLoss, result.metrics.oofAccuracy, battles.count, folds, run.path))
+                format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
+                metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
+                ProgressClock.format(Date().timeIntervalSince(started)), run.path))
+    }
+
+    private func trainFeatureModel(battles: [Battle], settings: FeatureModelSettings, run: RunFolder, logger: Logger) throws
+        -> FeatureRunResult
+    {
+        let clock = ProgressClock()
+        var lastPrinted = Date.distantPast
+        let result = try FeatureModelTraining.crossValidate(
+            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: resume,
+            progress: { event in
+                let foldNumber = Int(event.stage.split(separator: " ").last?.split(separator: "/").first ?? "") ?? 0
+                let finished = event.completed == event.total
+                // Rate-limit round updates; always report a finished stage.
+                guard finished || Date().timeIntervalSince(lastPrinted) > 5 else { return }
+                lastPrinted = Date()
+                var line = "\(event.stage)"
+                if event.stage.hasPrefix("fold") && !finished { line += ": round \(event.completed)" }
+                if let detail = event.detail { line += ", \(detail)" }
+                if event.stage.hasPrefix("fold"), finished, foldNumber > 0 {
+                    let done = Double(foldNumber) / Double(folds)
+                    line += " (\(ProgressClock.format(clock.elapsed)) elapsed"
+                    if let remaining = clock.remaining(fractionDone: done), foldNumber < folds {
+                        line += ", ETA \(ProgressClock.format(remaining))"
+                    }
+                    line += ")"
+                } else if event.stage == "features" {
+                    line += finished ? ": \(event.total) rows in \(ProgressClock.format(clock.elapsed))" : ": extracting"
+                }
+                logger.info("\(line)")
+            })
+        for step in result.stepLogLoss {
+            logger.info("out-of-fold log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
+        }
+        if let temperature = result.artifact.temperature {
+            logger.info("temperature \(String(format: "%.3f", temperature.temperature))")
+        }
+        for (name, rule) in (result.artifact.edgeCases?.rules ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let losses = rule.ruleLogLoss.map { String(format: ", rule %.4f vs model %.4f", $0, rule.modelLogLoss ?? .nan) } ?? ""
+            logger.info("edge case \(name): \(rule.rows) rows, \(rule.enabled ? "fixed answer used" : "model kept")\(losses)")
+        }
+        var importances = CSVWriter()
+        importances.write(["feature", "gain"])
+        for entry in result.importances { importances.write([entry.name, String(entry.gain)]) }
+        try run.write(importances.take(), to: "importances.csv")
+        try run.writeJSON(result.artifact, to: "model.json")
+        try run.write(
+            CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold), to: "oof.csv")
+        return result
     }
 }
 

@@ -1,0 +1,208 @@
+import ArenaData
+import Boosting
+import Evaluation
+import Features
+import Foundation
+
+/// The fast CPU model: hand-made features and a hashed TF-IDF difference of the two responses,
+/// fed to XGBoost (`gbdt`: `hist` trees; `linear`: `gblinear`).
+public struct FeatureModelSettings: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case gbdt
+        case linear
+    }
+
+    public var kind: Kind
+    public var parameters: BoosterParameters
+    /// The most boosting rounds per fold.
+    public var rounds: Int
+    /// Rounds without improvement on the inner validation rows before a fold stops.
+    public var earlyStoppingRounds: Int
+    /// The share of each fold's training rows held out (stratified) for early stopping, so the
+    /// out-of-fold rows never steer training.
+    public var validationFraction: Double
+    /// The n-gram features; nil for hand-made features alone.
+    public var tfidf: HashedTfidf.Configuration?
+    /// Train on A/B-swapped copies too (labels swapped).
+    public var swapAugmentation: Bool
+    /// Average each prediction with the swapped-back prediction of the swapped battle.
+    public var swapAveraging: Bool
+    /// Fit a temperature on the out-of-fold predictions.
+    public var calibrate: Bool
+    /// Consider fixed answers for identical and empty responses.
+    public var edgeCases: Bool
+
+    public init(
+        kind: Kind, parameters: BoosterParameters, rounds: Int, earlyStoppingRounds: Int, validationFraction: Double,
+        tfidf: HashedTfidf.Configuration?, swapAugmentation: Bool, swapAveraging: Bool, calibrate: Bool, edgeCases: Bool
+    ) {
+        self.kind = kind
+        self.parameters = parameters
+        self.rounds = rounds
+        self.earlyStoppingRounds = earlyStoppingRounds
+        self.validationFraction = validationFraction
+        self.tfidf = tfidf
+        self.swapAugmentation = swapAugmentation
+        self.swapAveraging = swapAveraging
+        self.calibrate = calibrate
+        self.edgeCases = edgeCases
+    }
+
+    /// The defaults, chosen by 5-fold out-of-fold log loss on the real sample over three seeds
+    /// (docs/BENCHMARKS.md).
+    public static func defaults(for kind: Kind, seed: UInt64 = 0) -> FeatureModelSettings {
+        switch kind {
+        case .gbdt:
+            return FeatureModelSettings(
+                kind: .gbdt,
+                parameters: BoosterParameters(
+                    booster: .gbtree, learningRate: 0.05, maxDepth: 4, minChildWeight: 5, subsample: 0.8,
+                    columnSampleByTree: 0.5, l2Regularization: 5, seed: Int(seed % 1_000_000)),
+                rounds: 1000, earlyStoppingRounds: 50, validationFraction: 0.1,
+                tfidf: HashedTfidf.Configuration(wordBuckets: 1 << 12, characterBuckets: 1 << 12),
+                swapAugmentation: true, swapAveraging: true, calibrate: true, edgeCases: true)
+        case .linear:
+            return FeatureModelSettings(
+                kind: .linear,
+                parameters: BoosterParameters(
+                    booster: .gblinear, learningRate: 0.5, l2Regularization: 1, l1Regularization: 0,
+                    featureSelector: .shuffle, seed: Int(seed % 1_000_000)),
+                rounds: 500, earlyStoppingRounds: 20, validationFraction: 0.1,
+                tfidf: HashedTfidf.Configuration(wordBuckets: 1 << 16, characterBuckets: 1 << 16),
+                swapAugmentation: true, swapAveraging: true, calibrate: true, edgeCases: true)
+        }
+    }
+}
+
+/// Column means and standard deviations of the dense features, fitted on battles and their
+/// swapped copies together so that scaling commutes with the A/B swap.
+public struct Standardizer: Codable, Sendable, Equatable {
+    public var means: [Float]
+    public var scales: [Float]
+
+    public init(fitting matrix: FeatureMatrix) {
+        let columns = matrix.columns
+        var sum = [Double](repeating: 0, count: columns)
+        var squares = [Double](repeating: 0, count: columns)
+        let swap = HandFeatures.swapPermutation
+        for row in 0..<matrix.rows {
+            let values = matrix.row(row)
+            for (column, value) in zip(0..<columns, values) {
+                // The swapped copy's value in this column.
+                let mirrored = Double(swap.signs[column]) * Double(values[values.startIndex + swap.sourceIndices[column]])
+                sum[column] += Double(value) + mirrored
+                squares[column] += Double(value) * Double(value) + mirrored * mirrored
+            }
+        }
+        let n = Double(max(2 * matrix.rows, 1))
+        means = sum.map { Float($0 / n) }
+        scales = zip(sum, squares).map { total, square in
+            let variance = max(square / n - (total / n) * (total / n), 0)
+            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
+        }
+    }
+}
+
+/// Turns battles into XGBoost input: standardised hand features, then the TF-IDF difference.
+public struct BattleFeaturizer: Codable, Sendable {
+    public var standardizer: Standardizer
+    public var tfidf: HashedTfidf?
+
+    /// The names of all columns, dense first.
+    public var featureNames: [String] {
+        HandFeatures.names + (tfidf?.columnNames ?? [])
+    }
+
+    public var columns: Int { HandFeatures.count + (tfidf?.columns ?? 0) }
+
+    /// Fits the scaling and the IDF (unsupervised: no labels are used) on `battles`.
+    public init(fitting battles: [Battle], tfidf configuration: HashedTfidf.Configuration?) throws(TrainingError) {
+        let dense = HandFeatures.extract(battles)
+        standardizer = Standardizer(fitting: dense)
+        if let configuration {
+            do { tfidf = try HashedTfidf(configuration: configuration) } catch {
+                throw TrainingError.invalidSetting("TF-IDF settings: \(error)")
+            }
+            tfidf?.fit(responsesOf: battles)
+        }
+    }
+
+    /// The features of `battles`, ready to select rows from.
+    public func table(for battles: [Battle]) throws(TrainingError) -> FeatureTable {
+        var values = HandFeatures.extract(battles).values
+        let width = HandFeatures.count
+        for start in stride(from: 0, to: values.count, by: width) {
+            for column in 0..<width {
+                values[start + column] = (values[start + column] - standardizer.means[column]) / standardizer.scales[column]
+            }
+        }
+        let dense: FeatureMatrix
+        do { dense = try FeatureMatrix(names: HandFeatures.names, rows: battles.count, values: values) } catch {
+            throw TrainingError.invalidSetting("feature matrix: \(error)")
+        }
+        return FeatureTable(dense: dense, sparse: tfidf?.responseDifferences(battles))
+    }
+}
+
+/// Features of a set of battles: a dense block and an optional sparse block.
+public struct FeatureTable: Sendable {
+    public var dense: FeatureMatrix
+    public var sparse: SparseMatrix?
+
+    public var rows: Int { dense.rows }
+    public var columns: Int { dense.columns + (sparse?.columns ?? 0) }
+
+    /// The CSR arrays of `rows` (as given, or A/B-swapped), for `DMatrix(csr:...)`.
+    func csr(rows selection: [Int], swapped: Bool) -> (offsets: [Int], indices: [UInt32], values: [Float]) {
+        let width = dense.columns
+        let swap = HandFeatures.swapPermutation
+        var offsets = [0]
+        offsets.reserveCapacity(selection.count + 1)
+        var indices: [UInt32] = []
+        var values: [Float] = []
+        for row in selection {
+            let denseRow = dense.row(row)
+            let base = denseRow.startIndex
+            for column in 0..<width {
+                let value = swapped
+                    ? swap.signs[column] * denseRow[base + swap.sourceIndices[column]]
+                    : denseRow[base + column]
+                indices.append(UInt32(column))
+                values.append(value)
+            }
+            if let sparse {
+                let start = sparse.rowOffsets[row]
+                let end = sparse.rowOffsets[row + 1]
+                for entry in start..<end {
+                    indices.append(UInt32(width) + sparse.columnIndices[entry])
+                    values.append(swapped ? -sparse.values[entry] : sparse.values[entry])
+                }
+            }
+            offsets.append(indices.count)
+        }
+        return (offsets, indices, values)
+    }
+
+    /// An XGBoost matrix of `rows`; with `addSwapped`, their swapped copies follow them.
+    func matrix(rows selection: [Int], addSwapped: Bool = false, swapped: Bool = false, labels: [Int]? = nil) throws(BoostingError)
+        -> DMatrix
+    {
+        var (offsets, indices, values) = csr(rows: selection, swapped: swapped)
+        // Class indices: A = 0, B = 1, tie = 2; a swap exchanges A and B.
+        let swappedClass: [Float] = [1, 0, 2]
+        var matrixLabels = labels.map { labels in selection.map { swapped ? swappedClass[labels[$0]] : Float(labels[$0]) } }
+        if addSwapped {
+            let mirror = csr(rows: selection, swapped: !swapped)
+            let shift = indices.count
+            offsets += mirror.offsets.dropFirst().map { $0 + shift }
+            indices += mirror.indices
+            values += mirror.values
+            if let labels {
+                matrixLabels? += selection.map { swapped ? Float(labels[$0]) : swappedClass[labels[$0]] }
+            }
+        }
+        let matrix = try DMatrix(csr: offsets, columnIndices: indices, values: values, columns: columns)
+        if let matrixLabels { try matrix.setLabels(matrixLabels) }
+        return matrix
+    }
+}

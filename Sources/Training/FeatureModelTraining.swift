@@ -1,0 +1,246 @@
+import ArenaData
+import Boosting
+import Evaluation
+import Features
+import Foundation
+
+/// One fold's trained booster and what early stopping chose.
+public struct FeatureFoldModel: Sendable {
+    public var booster: TrainedBoosterBox
+    public var bestIteration: Int
+}
+
+/// A trained booster held by reference (XGBoost handles are not copied).
+public final class TrainedBoosterBox: @unchecked Sendable {
+    public let trained: TrainedBooster
+    public init(_ trained: TrainedBooster) { self.trained = trained }
+}
+
+/// What a fold saves so that an interrupted run can resume after it: the fold's model file and
+/// its out-of-fold predictions, in the run's staging folder.
+struct FoldCheckpoint: Codable {
+    var fold: Int
+    var bestIteration: Int
+    var rows: [Int]
+    var predictions: [[Double]]
+    var seconds: Double
+}
+
+/// The fitted model of a run, saved as `model.json` (the fold boosters are `fold-K.json`).
+public struct FeatureModelArtifact: Codable, Sendable {
+    public var settings: FeatureModelSettings
+    public var featurizer: BattleFeaturizer
+    public var folds: Int
+    public var bestIterations: [Int]
+    public var temperature: TemperatureScaling?
+    public var edgeCases: EdgeCaseRules?
+
+    public static func boosterFile(fold: Int) -> String { "fold-\(fold).json" }
+}
+
+/// Out-of-fold results of a feature-model run, before and after each post-processing step.
+public struct FeatureRunResult {
+    public var artifact: FeatureModelArtifact
+    public var folds: [Int]
+    /// Final out-of-fold predictions (swap-averaged, calibrated, edge-case rules applied).
+    public var outOfFold: [[Double]]
+    public var metrics: RunMetrics
+    /// Out-of-fold log loss after each step: "model", "calibrated", "edge cases".
+    public var stepLogLoss: [(step: String, logLoss: Double)]
+    /// Mean gain of each feature over the fold models, highest first.
+    public var importances: [(name: String, gain: Double)]
+}
+
+public enum FeatureModelTraining {
+    /// Cross-validates the feature model: per fold, trains XGBoost on the other folds (with
+    /// swapped copies when set), early-stopping on a stratified share of them, and predicts the
+    /// held-out fold; then fits the temperature and the edge-case rules on the out-of-fold
+    /// predictions. Finished folds are saved in `run`'s staging folder as they complete, and
+    /// with `resume` the folds found there are loaded instead of trained again.
+    public static func crossValidate(
+        battles: [Battle], folds foldCount: Int, seed: UInt64, settings: FeatureModelSettings, run: RunFolder,
+        resume: Bool, progress: @escaping (TrainingProgress) -> Void
+    ) throws -> FeatureRunResult {
+        let labels = try battles.map { battle throws(TrainingError) -> Int in
+            guard let winner = battle.winner else { throw TrainingError.noLabels(path: battle.id) }
+            return winner.rawValue
+        }
+        let assignment = try StratifiedKFold.assign(labels: labels, folds: foldCount, seed: seed)
+        progress(TrainingProgress(stage: "features", completed: 0, total: battles.count))
+        let featurizer = try BattleFeaturizer(fitting: battles, tfidf: settings.tfidf)
+        let table = try featurizer.table(for: battles)
+        progress(TrainingProgress(stage: "features", completed: battles.count, total: battles.count))
+
+        var outOfFold = [[Double]](repeating: [], count: battles.count)
+        var bestIterations = [Int](repeating: 0, count: foldCount)
+        var gains: [String: Double] = [:]
+        let names = featurizer.featureNames
+        for fold in 0..<foldCount {
+            let checkpointName = "fold-\(fold).checkpoint.json"
+            if resume, let checkpoint = try? RunFolder.readJSON(FoldCheckpoint.self, runPath: run.stagingPath, name: checkpointName),
+                FileManager.default.fileExists(atPath: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+            {
+                for (row, prediction) in zip(checkpoint.rows, checkpoint.predictions) { outOfFold[row] = prediction }
+                bestIterations[fold] = checkpoint.bestIteration
+                let booster = try Booster(contentsOf: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+                try addGains(of: booster, kind: settings.kind, names: names, into: &gains)
+                progress(TrainingProgress(stage: "fold \(fold + 1)/\(foldCount)", completed: 1, total: 1, detail: "resumed from checkpoint"))
+                continue
+            }
+            let started = Date()
+            let trainRows = assignment.indices.filter { assignment[$0] != fold }
+            let heldOut = assignment.indices.filter { assignment[$0] == fold }
+            let trained = try fitFold(
+                table: table, labels: labels, rows: trainRows, settings: settings, seed: seed &+ UInt64(fold),
+                progress: { round, loss in
+                    progress(
+                        TrainingProgress(
+                            stage: "fold \(fold + 1)/\(foldCount)", completed: round + 1, total: settings.rounds,
+                            detail: loss.map { String(format: "validation log loss %.5f", $0) }))
+                })
+            let predictions = try predict(trained, table: table, rows: heldOut, swapAveraging: settings.swapAveraging)
+            for (row, prediction) in zip(heldOut, predictions) { outOfFold[row] = prediction }
+            bestIterations[fold] = trained.bestIteration
+            try addGains(of: trained.booster, kind: settings.kind, names: names, into: &gains)
+            try trained.booster.save(to: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+            try run.writeJSON(
+                FoldCheckpoint(
+                    fold: fold, bestIteration: trained.bestIteration, rows: heldOut, predictions: predictions,
+                    seconds: Date().timeIntervalSince(started)), to: checkpointName)
+            let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
+            progress(
+                TrainingProgress(
+                    stage: "fold \(fold + 1)/\(foldCount)", completed: settings.rounds, total: settings.rounds,
+                    detail: String(format: "done: log loss %.5f, best round %d", loss, trained.bestIteration + 1)))
+        }
+
+        var steps: [(String, Double)] = [("model", try Metrics.logLoss(probabilities: outOfFold, labels: labels))]
+        var temperature: TemperatureScaling?
+        var final = outOfFold
+        if settings.calibrate {
+            let fitted = try TemperatureScaling.fit(probabilities: final, labels: labels)
+            temperature = fitted
+            final = fitted.apply(final)
+            steps.append(("calibrated", try Metrics.logLoss(probabilities: final, labels: labels)))
+        }
+        var edgeCases: EdgeCaseRules?
+        if settings.edgeCases {
+            let rules = try EdgeCaseRules.select(battles: battles, folds: assignment, outOfFold: final)
+            edgeCases = rules
+            final = rules.apply(to: final, battles: battles)
+            steps.append(("edge cases", try Metrics.logLoss(probabilities: final, labels: labels)))
+        }
+        var metrics = try RunMetrics(outOfFold: final, labels: labels, folds: assignment)
+        metrics.steps = steps.map { RunMetrics.Step(step: $0.0, logLoss: $0.1) }
+        let artifact = FeatureModelArtifact(
+            settings: settings, featurizer: featurizer, folds: foldCount, bestIterations: bestIterations,
+            temperature: temperature, edgeCases: edgeCases)
+        let importances = gains.map { (name: $0.key, gain: $0.value / Double(foldCount)) }.sorted { $0.gain > $1.gain }
+        return FeatureRunResult(
+            artifact: artifact, folds: assignment, outOfFold: final, metrics: metrics, stepLogLoss: steps,
+            importances: importances)
+    }
+
+    /// Trains one fold's booster on `rows`, early-stopping on a stratified share of them.
+    static func fitFold(
+        table: FeatureTable, labels: [Int], rows: [Int], settings: FeatureModelSettings, seed: UInt64,
+        progress: @escaping (Int, Double?) -> Void
+    ) throws -> TrainedBooster {
+        let (inner, validation) = try StratifiedKFold.holdout(
+            labels: rows.map { labels[$0] }, fraction: settings.validationFraction, seed: seed)
+        let trainingRows = inner.map { rows[$0] }
+        let validationRows = validation.map { rows[$0] }
+        let training = try table.matrix(rows: trainingRows, addSwapped: settings.swapAugmentation, labels: labels)
+        let validationMatrix = try table.matrix(rows: validationRows, addSwapped: settings.swapAugmentation, labels: labels)
+        return try Boosting.train(
+            parameters: settings.parameters, training: training, validation: validationMatrix, rounds: settings.rounds,
+            earlyStoppingRounds: settings.earlyStoppingRounds, onIteration: progress)
+    }
+
+    /// Predictions for `rows`, swap-averaged when asked.
+    static func predict(_ trained: TrainedBooster, table: FeatureTable, rows: [Int], swapAveraging: Bool) throws -> [[Double]] {
+        let direct = try rowsOfThree(trained.predict(table.matrix(rows: rows)))
+        guard swapAveraging else { return direct }
+        let mirrored = try rowsOfThree(trained.predict(table.matrix(rows: rows, swapped: true)))
+        return SwapAveraging.combine(direct: direct, swapped: mirrored)
+    }
+
+    /// Predictions of a saved booster (all rounds up to its best) for `rows`.
+    static func predict(_ booster: Booster, bestIteration: Int, table: FeatureTable, rows: [Int], swapAveraging: Bool) throws
+        -> [[Double]]
+    {
+        let range = 0..<(bestIteration + 1)
+        let direct = try rowsOfThree(booster.predict(table.matrix(rows: rows), iterationRange: range))
+        guard swapAveraging else { return direct }
+        let mirrored = try rowsOfThree(booster.predict(table.matrix(rows: rows, swapped: true), iterationRange: range))
+        return SwapAveraging.combine(direct: direct, swapped: mirrored)
+    }
+
+    static func rowsOfThree(_ flat: [Float]) throws(TrainingError) -> [[Double]] {
+        guard flat.count % 3 == 0 else {
+            throw TrainingError.invalidSetting("XGBoost returned \(flat.count) values; expected 3 per row")
+        }
+        return stride(from: 0, to: flat.count, by: 3).map { [Double(flat[$0]), Double(flat[$0 + 1]), Double(flat[$0 + 2])] }
+    }
+
+    /// Adds each feature's importance: the mean gain of its splits for trees, the mean absolute
+    /// coefficient over the classes for a linear model (XGBoost defines only "weight" there).
+    private static func addGains(
+        of booster: Booster, kind: FeatureModelSettings.Kind, names: [String], into gains: inout [String: Double]
+    ) throws {
+        let type: FeatureImportance = kind == .linear ? .weight : .gain
+        for score in try booster.featureScores(type: type, featureNames: names) {
+            gains[score.name, default: 0] += score.scores.map(abs).reduce(0, +) / Double(max(score.scores.count, 1))
+        }
+    }
+
+    /// Predicts `battles` with a saved run: the mean of the fold models (each swap-averaged when
+    /// the run was), then the run's temperature and edge-case rules.
+    public static func predict(battles: [Battle], artifact: FeatureModelArtifact, runPath: String) throws -> [[Double]] {
+        let table = try artifact.featurizer.table(for: battles)
+        let rows = Array(battles.indices)
+        var foldPredictions: [[[Double]]] = []
+        for fold in 0..<artifact.folds {
+            let path = runPath + "/" + FeatureModelArtifact.boosterFile(fold: fold)
+            let booster: Booster
+            do { booster = try Booster(contentsOf: path) } catch {
+                throw TrainingError.corruptRun(path: path, reason: "\(error)")
+            }
+            let featureCount = try booster.featureCount
+            guard featureCount == table.columns else {
+                throw TrainingError.corruptRun(
+                    path: path, reason: "the model takes \(featureCount) features; model.json describes \(table.columns)")
+            }
+            foldPredictions.append(
+                try predict(
+                    booster, bestIteration: artifact.bestIterations[fold], table: table, rows: rows,
+                    swapAveraging: artifact.settings.swapAveraging))
+        }
+        var probabilities = Ensemble.mean(foldPredictions)
+        if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }
+        if let rules = artifact.edgeCases { probabilities = rules.apply(to: probabilities, battles: battles) }
+        return probabilities
+    }
+}
+
+extension RunMetrics {
+    /// The metrics of out-of-fold predictions, overall and per fold.
+    public init(outOfFold: [[Double]], labels: [Int], folds: [Int]) throws(MetricError) {
+        let foldCount = (folds.max() ?? 0) + 1
+        var perFold: [Fold] = []
+        for fold in 0..<foldCount {
+            let rows = folds.indices.filter { folds[$0] == fold }
+            let predictions = rows.map { outOfFold[$0] }
+            let foldLabels = rows.map { labels[$0] }
+            perFold.append(
+                Fold(
+                    fold: fold, rows: rows.count, logLoss: try Metrics.logLoss(probabilities: predictions, labels: foldLabels),
+                    accuracy: try Metrics.accuracy(probabilities: predictions, labels: foldLabels)))
+        }
+        self.init(
+            folds: perFold, oofLogLoss: try Metrics.logLoss(probabilities: outOfFold, labels: labels),
+            oofAccuracy: try Metrics.accuracy(probabilities: outOfFold, labels: labels),
+            oofExpectedCalibrationError: try Metrics.expectedCalibrationError(probabilities: outOfFold, labels: labels),
+            oofConfusionMatrix: try Metrics.confusionMatrix(probabilities: outOfFold, labels: labels))
+    }
+}
