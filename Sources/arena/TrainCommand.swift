@@ -11,9 +11,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model with seeded stratified k-fold cross-validation and save the run folder.",
         discussion: """
-            Models: gbdt (hand-made features and a hashed TF-IDF difference of the responses, \
-            XGBoost hist trees), linear (the same features, XGBoost gblinear), prior (the class \
-            frequencies). gbdt and linear train on A/B-swapped copies, average each prediction \
+            Models: linear (hand-made features, optionally with a hashed TF-IDF difference of the \
+            responses, XGBoost gblinear; the best on the real sample), gbdt (the same features, \
+            XGBoost hist trees), prior (the class frequencies). gbdt and linear train on A/B-swapped copies, average each prediction \
             with that of the swapped battle, fit a temperature on the out-of-fold predictions and \
             use fixed answers for identical or empty responses where that lowers the out-of-fold \
             log loss.
@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     var data: String
 
     @Option(help: "The model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: ModelKind = .gbdt
+    var model: ModelKind = .linear
 
     @Option(help: "Number of cross-validation folds.")
     var folds = 5
@@ -56,8 +56,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Tree depth for gbdt (default: 4).")
     var maxDepth: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Use hashed TF-IDF n-gram features of the responses.")
-    var tfidf = true
+    @Flag(inversion: .prefixedNo, help: "Add hashed TF-IDF n-gram features of the responses (A - B).")
+    var tfidf = false
 
     @Flag(inversion: .prefixedNo, help: "Train on A/B-swapped copies too.")
     var swapAugmentation = true
@@ -93,11 +93,10 @@ struct TrainCommand: ParsableCommand {
 
     /// The feature model settings from the defaults and the options given.
     func settings(kind: FeatureModelSettings.Kind) -> FeatureModelSettings {
-        var settings = FeatureModelSettings.defaults(for: kind, seed: seed)
+        var settings = FeatureModelSettings.defaults(for: kind, seed: seed, tfidf: tfidf)
         if let rounds { settings.rounds = rounds }
         if let learningRate { settings.parameters.learningRate = learningRate }
         if let maxDepth { settings.parameters.maxDepth = maxDepth }
-        if !tfidf { settings.tfidf = nil }
         settings.swapAugmentation = swapAugmentation
         settings.swapAveraging = swapAveraging
         settings.calibrate = calibration
