@@ -27,10 +27,12 @@ echo "== arena eda"
 "$ARENA" eda "$DATA"
 echo "== arena split"
 "$ARENA" split --data "$DATA" --test-fraction 0.2 --seed 0 --out-dir "$OUT/split"
-echo "== arena train (class prior)"
-"$ARENA" train --data "$OUT/split/train.csv" --model prior --folds 5 --out "$OUT/runs/prior" --overwrite
-echo "== arena predict"
-"$ARENA" predict --run "$OUT/runs/prior" --data "$OUT/split/test.csv" --out "$OUT/submission.csv"
-echo "== arena evaluate"
-"$ARENA" evaluate --predictions "$OUT/submission.csv" --labels "$OUT/split/test_labels.csv"
-echo "== done: run folder $OUT/runs/prior, submission $OUT/submission.csv"
+for model in prior linear; do
+  echo "== arena train --model $model"
+  "$ARENA" train --data "$OUT/split/train.csv" --model "$model" --folds 5 --out "$OUT/runs/$model" --overwrite
+  echo "== arena predict ($model)"
+  "$ARENA" predict --run "$OUT/runs/$model" --data "$OUT/split/test.csv" --out "$OUT/submission-$model.csv"
+  echo "== arena evaluate ($model, on the held-out 20%)"
+  "$ARENA" evaluate --predictions "$OUT/submission-$model.csv" --labels "$OUT/split/test_labels.csv"
+done
+echo "== done: run folders $OUT/runs/{prior,linear}, submissions $OUT/submission-{prior,linear}.csv"

@@ -76,8 +76,8 @@ public enum FeatureModelTraining {
         var gains: [String: Double] = [:]
         let names = featurizer.featureNames
         for fold in 0..<foldCount {
-            let checkpointName = "fold-\(fold).checkpoint.json"
-            if resume, let checkpoint = try? RunFolder.readJSON(FoldCheckpoint.self, runPath: run.stagingPath, name: checkpointName),
+            let checkpointFile = Self.checkpointName(fold: fold)
+            if resume, let checkpoint = try? RunFolder.readJSON(FoldCheckpoint.self, runPath: run.stagingPath, name: checkpointFile),
                 FileManager.default.fileExists(atPath: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
             {
                 for (row, prediction) in zip(checkpoint.rows, checkpoint.predictions) { outOfFold[row] = prediction }
@@ -106,7 +106,7 @@ public enum FeatureModelTraining {
             try run.writeJSON(
                 FoldCheckpoint(
                     fold: fold, bestIteration: trained.bestIteration, rows: heldOut, predictions: predictions,
-                    seconds: Date().timeIntervalSince(started)), to: checkpointName)
+                    seconds: Date().timeIntervalSince(started)), to: checkpointFile)
             let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
             progress(
                 TrainingProgress(
@@ -139,6 +139,15 @@ public enum FeatureModelTraining {
         return FeatureRunResult(
             artifact: artifact, folds: assignment, outOfFold: final, metrics: metrics, stepLogLoss: steps,
             importances: importances)
+    }
+
+    /// The name of fold `fold`'s checkpoint in the staging folder.
+    static func checkpointName(fold: Int) -> String { "fold-\(fold).checkpoint.json" }
+
+    /// Removes the fold checkpoints from a finished run's staging folder (oof.csv holds the
+    /// same predictions), before it is committed.
+    public static func removeCheckpoints(folds: Int, run: RunFolder) {
+        for fold in 0..<folds { try? FileManager.default.removeItem(atPath: run.file(checkpointName(fold: fold))) }
     }
 
     /// Trains one fold's booster on `rows`, early-stopping on a stratified share of them.

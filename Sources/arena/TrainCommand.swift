@@ -196,6 +196,7 @@ struct TrainCommand: ParsableCommand {
         for entry in result.importances { importances.write([entry.name, String(entry.gain)]) }
         try run.write(importances.take(), to: "importances.csv")
         try run.writeJSON(result.artifact, to: "model.json")
+        FeatureModelTraining.removeCheckpoints(folds: folds, run: run)
         try run.write(
             CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold), to: "oof.csv")
         return result

@@ -59,7 +59,7 @@ private func temporaryRun() throws -> RunFolder {
             battles: battles, folds: 4, seed: 3, settings: settings, run: run, resume: false, progress: { _ in })
         // Lose the last two folds, as a kill during fold 3 would.
         for fold in 2..<4 {
-            try FileManager.default.removeItem(atPath: run.file("fold-\(fold).checkpoint.json"))
+            try FileManager.default.removeItem(atPath: run.file(FeatureModelTraining.checkpointName(fold: fold)))
         }
         var resumed: [String] = []
         let second = try FeatureModelTraining.crossValidate(
