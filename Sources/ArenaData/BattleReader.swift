@@ -163,10 +163,22 @@ public final class BattleReader {
         if !missing.isEmpty {
             throw DataError.missingColumns(path: path, missing: missing, found: header)
         }
+        func position(_ name: String) throws(DataError) -> Int {
+            guard let position = index[name] else {
+                throw DataError.missingColumns(path: path, missing: [name], found: header)
+            }
+            return position
+        }
+        var texts: [Int] = []
+        for name in KaggleColumn.texts { texts.append(try position(name)) }
+        var winners: [Int]?
+        if wantWinners {
+            winners = []
+            for name in winnerColumns { winners?.append(try position(name)) }
+        }
         return KaggleColumns(
-            count: header.count, id: index[KaggleColumn.id]!, modelA: index[KaggleColumn.modelA],
-            modelB: index[KaggleColumn.modelB], texts: KaggleColumn.texts.map { index[$0]! },
-            winners: wantWinners ? winnerColumns.map { index[$0]! } : nil)
+            count: header.count, id: try position(KaggleColumn.id), modelA: index[KaggleColumn.modelA],
+            modelB: index[KaggleColumn.modelB], texts: texts, winners: winners)
     }
 
     /// The next battle, or nil at the end of the file. Throws on the first fatal problem.
@@ -273,11 +285,11 @@ public final class BattleReader {
 
     private func parseWinnerFlags(record: CSVRecord, columns: [Int], id: String) throws(DataError) -> Winner {
         var set: [Winner] = []
-        for (position, column) in columns.enumerated() {
+        for (winner, column) in zip(Winner.allCases, columns) {
             let raw = record.string(column).trimmingSpaces()
-            let name = KaggleColumn.winners[position]
+            let name = winner.kaggleColumn
             switch raw {
-            case "1", "1.0", "True", "true": set.append(Winner(rawValue: position)!)
+            case "1", "1.0", "True", "true": set.append(winner)
             case "0", "0.0", "False", "false": break
             default:
                 throw DataError.invalidLabel(

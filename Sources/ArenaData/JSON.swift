@@ -302,7 +302,7 @@ public struct JSONParser {
 
     private mutating func appendScalar(_ value: UInt32) {
         let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
-        for unit in UTF8.encode(scalar)! { scratch.append(unit) }
+        scratch.append(contentsOf: String(scalar).utf8)
     }
 
     /// Parses a string starting at the opening quote.
