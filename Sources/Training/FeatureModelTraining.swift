@@ -24,6 +24,8 @@ struct FoldCheckpoint: Codable {
     var rows: [Int]
     var predictions: [[Double]]
     var seconds: Double
+    /// The validation log loss after each round.
+    var history: [Double]?
 }
 
 /// The fitted model of a run, saved as `model.json` (the fold boosters are `fold-K.json`).
@@ -49,6 +51,18 @@ public struct FeatureRunResult {
     public var stepLogLoss: [(step: String, logLoss: Double)]
     /// Mean gain of each feature over the fold models, highest first.
     public var importances: [(name: String, gain: Double)]
+    /// Per fold, the early-stopping validation log loss after each round (a learning curve).
+    public var history: [[Double]]
+
+    /// The learning curves as CSV: fold, round (from 1), validation_log_loss.
+    public var historyCSV: String {
+        var writer = CSVWriter()
+        writer.write(["fold", "round", "validation_log_loss"])
+        for (fold, losses) in history.enumerated() {
+            for (round, loss) in losses.enumerated() { writer.write([String(fold), String(round + 1), String(loss)]) }
+        }
+        return writer.take()
+    }
 }
 
 public enum FeatureModelTraining {
@@ -73,6 +87,7 @@ public enum FeatureModelTraining {
 
         var outOfFold = [[Double]](repeating: [], count: battles.count)
         var bestIterations = [Int](repeating: 0, count: foldCount)
+        var history = [[Double]](repeating: [], count: foldCount)
         var gains: [String: Double] = [:]
         let names = featurizer.featureNames
         for fold in 0..<foldCount {
@@ -82,6 +97,7 @@ public enum FeatureModelTraining {
             {
                 for (row, prediction) in zip(checkpoint.rows, checkpoint.predictions) { outOfFold[row] = prediction }
                 bestIterations[fold] = checkpoint.bestIteration
+                history[fold] = checkpoint.history ?? []
                 let booster = try Booster(contentsOf: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
                 try addGains(of: booster, kind: settings.kind, names: names, into: &gains)
                 progress(TrainingProgress(stage: "fold \(fold + 1)/\(foldCount)", completed: 1, total: 1, detail: "resumed from checkpoint"))
@@ -101,12 +117,13 @@ public enum FeatureModelTraining {
             let predictions = try predict(trained, table: table, rows: heldOut, swapAveraging: settings.swapAveraging)
             for (row, prediction) in zip(heldOut, predictions) { outOfFold[row] = prediction }
             bestIterations[fold] = trained.bestIteration
+            history[fold] = trained.validationHistory
             try addGains(of: trained.booster, kind: settings.kind, names: names, into: &gains)
             try trained.booster.save(to: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
             try run.writeJSON(
                 FoldCheckpoint(
                     fold: fold, bestIteration: trained.bestIteration, rows: heldOut, predictions: predictions,
-                    seconds: Date().timeIntervalSince(started)), to: checkpointFile)
+                    seconds: Date().timeIntervalSince(started), history: trained.validationHistory), to: checkpointFile)
             let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
             progress(
                 TrainingProgress(
@@ -138,7 +155,7 @@ public enum FeatureModelTraining {
         let importances = gains.map { (name: $0.key, gain: $0.value / Double(foldCount)) }.sorted { $0.gain > $1.gain }
         return FeatureRunResult(
             artifact: artifact, folds: assignment, outOfFold: final, metrics: metrics, stepLogLoss: steps,
-            importances: importances)
+            importances: importances, history: history)
     }
 
     /// The name of fold `fold`'s checkpoint in the staging folder.

@@ -20,7 +20,8 @@ struct TrainCommand: ParsableCommand {
 
             The run folder holds config.json, metrics.json (log loss per fold and out of fold), \
             oof.csv (out-of-fold predictions), model.json and the fold models (fold-K.json, \
-            XGBoost JSON), importances.csv. It is written under NAME.partial and renamed into \
+            XGBoost JSON), importances.csv and history.csv (the validation log loss of each fold \
+            after each boosting round). It is written under NAME.partial and renamed into \
             place when complete; finished folds are kept there, and --resume continues an \
             interrupted run from them.
             """
@@ -196,6 +197,7 @@ struct TrainCommand: ParsableCommand {
         for entry in result.importances { importances.write([entry.name, String(entry.gain)]) }
         try run.write(importances.take(), to: "importances.csv")
         try run.writeJSON(result.artifact, to: "model.json")
+        try run.write(result.historyCSV, to: "history.csv")
         FeatureModelTraining.removeCheckpoints(folds: folds, run: run)
         try run.write(
             CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold), to: "oof.csv")

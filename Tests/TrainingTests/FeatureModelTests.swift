@@ -68,5 +68,8 @@ private func temporaryRun() throws -> RunFolder {
         #expect(resumed == ["fold 1/4", "fold 2/4"])
         #expect(second.outOfFold == first.outOfFold)
         #expect(second.metrics.oofLogLoss == first.metrics.oofLogLoss)
+        #expect(second.history == first.history)
+        #expect(first.history.count == 4 && first.history.allSatisfy { !$0.isEmpty })
+        #expect(first.historyCSV.hasPrefix("fold,round,validation_log_loss\n0,1,"))
     }
 }
