@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Features", targets: ["Features"]),
         .library(name: "Boosting", targets: ["Boosting"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,10 +26,11 @@ let package = Package(
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),
+        .target(name: "Report", dependencies: ["ArenaData", "Training"]),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation", "Training", "Boosting",
+                "ArenaData", "Evaluation", "Training", "Boosting", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -39,5 +41,6 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ]
 )

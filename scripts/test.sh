@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Swift Testing runs suites in parallel, and several train XGBoost at once (in process and
+# through the arena binary). XGBoost's OpenMP threads busy-wait, and oversubscribed on a
+# 2-core machine they slow each other by orders of magnitude: one thread each, waiting
+# passively.
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 swift build --build-tests
 swift test --skip-build

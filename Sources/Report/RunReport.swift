@@ -1,0 +1,142 @@
+import ArenaData
+import Foundation
+import Training
+
+/// Why a report could not be made; every case names the file.
+public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// config.json or metrics.json missing or unreadable (the training layer's error names the file).
+    case run(TrainingError)
+    case missingFile(path: String)
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .run(error): return error.description
+        case let .missingFile(path): return "\(path): file not found"
+        case let .unreadable(path, reason): return "\(path): cannot read (\(reason))"
+        case let .malformed(path, line, reason): return "\(path):\(line): \(reason)"
+        }
+    }
+}
+
+/// What a report shows about one run folder.
+public struct RunReport: Sendable {
+    public var name: String
+    public var path: String
+    public var config: RunConfig
+    public var metrics: RunMetrics
+    /// Reliability bins of the out-of-fold predictions (top-label confidence).
+    public var reliability: [ReliabilityBin]
+    public var outOfFoldRows: Int
+    /// Feature importances (mean gain), largest first; nil without importances.csv.
+    public var importances: [(feature: String, gain: Double)]?
+    /// Validation log loss per boosting round, per fold; nil without history.csv.
+    public var history: [[Double]]?
+
+    public init(
+        name: String, path: String, config: RunConfig, metrics: RunMetrics, reliability: [ReliabilityBin], outOfFoldRows: Int,
+        importances: [(feature: String, gain: Double)]? = nil, history: [[Double]]? = nil
+    ) {
+        self.name = name
+        self.path = path
+        self.config = config
+        self.metrics = metrics
+        self.reliability = reliability
+        self.outOfFoldRows = outOfFoldRows
+        self.importances = importances
+        self.history = history
+    }
+
+    /// Reads config.json, metrics.json and oof.csv (required), importances.csv and history.csv
+    /// (when present) from a run folder.
+    public static func load(path: String) throws(ReportError) -> RunReport {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let config: RunConfig
+        let metrics: RunMetrics
+        do {
+            config = try RunFolder.readConfig(runPath: trimmed)
+            metrics = try RunFolder.readJSON(RunMetrics.self, runPath: trimmed, name: "metrics.json")
+        } catch { throw .run(error) }
+        let oofPath = trimmed + "/oof.csv"
+        let oof = try readCSV(oofPath, required: true) ?? []
+        guard let header = oof.first else { throw .malformed(path: oofPath, line: 1, reason: "empty file, expected a header") }
+        let labelColumn = try column("label", in: header, path: oofPath)
+        let probabilityColumns = try KaggleColumn.winners.map { name throws(ReportError) in try column(name, in: header, path: oofPath) }
+        var confidence: [Double] = [], correct: [Bool] = []
+        for (offset, row) in oof.dropFirst().enumerated() {
+            let line = offset + 2
+            guard row.count == header.count else {
+                throw .malformed(path: oofPath, line: line, reason: "\(row.count) fields, expected \(header.count)")
+            }
+            var probabilities: [Double] = []
+            for index in probabilityColumns {
+                guard let value = Double(row[index]) else {
+                    throw .malformed(path: oofPath, line: line, reason: "'\(row[index])' in column \(header[index]) is not a number")
+                }
+                probabilities.append(value)
+            }
+            guard let label = Winner(name: row[labelColumn]) else { continue }
+            let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+            confidence.append(probabilities[top])
+            correct.append(top == label.rawValue)
+        }
+        var importances: [(feature: String, gain: Double)]?
+        let importancePath = trimmed + "/importances.csv"
+        if let rows = try readCSV(importancePath, required: false), let header = rows.first {
+            let feature = try column("feature", in: header, path: importancePath)
+            let gain = try column("gain", in: header, path: importancePath)
+            var list: [(feature: String, gain: Double)] = []
+            for (offset, row) in rows.dropFirst().enumerated() {
+                guard row.count == header.count, let value = Double(row[gain]) else {
+                    throw .malformed(path: importancePath, line: offset + 2, reason: "expected a feature name and a numeric gain")
+                }
+                list.append((row[feature], value))
+            }
+            importances = list.sorted { $0.gain > $1.gain }
+        }
+        var history: [[Double]]?
+        let historyPath = trimmed + "/history.csv"
+        if let rows = try readCSV(historyPath, required: false), let header = rows.first {
+            let fold = try column("fold", in: header, path: historyPath)
+            let round = try column("round", in: header, path: historyPath)
+            let loss = try column("validation_log_loss", in: header, path: historyPath)
+            var byFold: [Int: [(Int, Double)]] = [:]
+            for (offset, row) in rows.dropFirst().enumerated() {
+                guard row.count == header.count, let f = Int(row[fold]), let r = Int(row[round]), let l = Double(row[loss]) else {
+                    throw .malformed(path: historyPath, line: offset + 2, reason: "expected integer fold and round and a numeric validation_log_loss")
+                }
+                byFold[f, default: []].append((r, l))
+            }
+            history = byFold.keys.sorted().map { key in byFold[key]!.sorted { $0.0 < $1.0 }.map(\.1) }
+        }
+        let name = URL(fileURLWithPath: trimmed).lastPathComponent
+        return RunReport(
+            name: name, path: trimmed, config: config, metrics: metrics,
+            reliability: ReliabilityBin.bins(confidence: confidence, correct: correct), outOfFoldRows: confidence.count,
+            importances: importances, history: history)
+    }
+
+    static func column(_ name: String, in header: [String], path: String) throws(ReportError) -> Int {
+        guard let index = header.firstIndex(of: name) else {
+            throw .malformed(path: path, line: 1, reason: "no column '\(name)' (columns: \(header.joined(separator: ", ")))")
+        }
+        return index
+    }
+
+    /// All records of a CSV file as strings; nil when the file is absent and not required.
+    static func readCSV(_ path: String, required: Bool) throws(ReportError) -> [[String]]? {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required { throw .missingFile(path: path) }
+            return nil
+        }
+        do {
+            let reader = try CSVReader(path: path)
+            var rows: [[String]] = []
+            while let record = try reader.next() { rows.append(record.strings) }
+            return rows
+        } catch {
+            throw .unreadable(path: path, reason: error.description)
+        }
+    }
+}
