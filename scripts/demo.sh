@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end: set up, build, then on a labelled Kaggle train.csv
-#   eda -> split (80/20, stratified) -> train (5-fold) -> predict the held-out test.csv -> evaluate.
+#   eda -> split (80/20, stratified) -> train (5-fold) -> predict the held-out test.csv
+#   -> evaluate -> report (one HTML page with charts of the data and the runs).
 # Data: the first argument, else ../shared/data/arena-sample/train.csv, else a synthetic set.
 # Outputs go to work/demo/.
 set -euo pipefail
@@ -35,4 +36,6 @@ for model in prior linear; do
   echo "== arena evaluate ($model, on the held-out 20%)"
   "$ARENA" evaluate --predictions "$OUT/submission-$model.csv" --labels "$OUT/split/test_labels.csv"
 done
-echo "== done: run folders $OUT/runs/{prior,linear}, submissions $OUT/submission-{prior,linear}.csv"
+echo "== arena report"
+"$ARENA" report --data "$DATA" --run "$OUT/runs/prior" --run "$OUT/runs/linear" --out "$OUT/report.html"
+echo "== done: run folders $OUT/runs/{prior,linear}, submissions $OUT/submission-{prior,linear}.csv, report $OUT/report.html"
