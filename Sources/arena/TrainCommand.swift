@@ -4,6 +4,7 @@ import Boosting
 import Evaluation
 import Foundation
 import Logging
+import Report
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -19,7 +20,8 @@ struct TrainCommand: ParsableCommand {
             log loss.
 
             The run folder holds config.json, metrics.json (log loss per fold and out of fold), \
-            oof.csv (out-of-fold predictions), model.json and the fold models (fold-K.json, \
+            oof.csv (out-of-fold predictions), report.html (charts of the data and the run), \
+            model.json and the fold models (fold-K.json, \
             XGBoost JSON), importances.csv and history.csv (the validation log loss of each fold \
             after each boosting round). It is written under NAME.partial and renamed into \
             place when complete; finished folds are kept there, and --resume continues an \
@@ -146,12 +148,26 @@ struct TrainCommand: ParsableCommand {
         }
         try run.writeJSON(metrics, to: "metrics.json")
         try run.writeJSON(config, to: "config.json")
+        writeReport(run: run, logger: logger)
         try run.commit()
         print(
             String(
                 format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
                 metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
                 ProgressClock.format(Date().timeIntervalSince(started)), run.path))
+    }
+
+    /// report.html in the run: the data set and this run. A run is complete without it, so a
+    /// failure is a warning.
+    private func writeReport(run: RunFolder, logger: Logger) {
+        do {
+            var report = try RunReport.load(path: run.stagingPath)
+            report.name = URL(fileURLWithPath: run.path).lastPathComponent
+            let summary = try DatasetSummary.summarize(path: data)
+            try run.write(ReportBuilder.html(data: summary, runs: [report]), to: "report.html")
+        } catch {
+            logger.warning("report.html was not written: \(error)")
+        }
     }
 
     private func trainFeatureModel(battles: [Battle], settings: FeatureModelSettings, run: RunFolder, logger: Logger) throws

@@ -12,7 +12,7 @@ import Testing
         #expect(train.status == 0, "\(train.standardError)")
         #expect(train.standardOutput.contains("out-of-fold log loss"))
         #expect(train.standardError.contains("edge case identical_responses"))
-        for file in ["config.json", "metrics.json", "oof.csv", "model.json", "importances.csv", "fold-0.json", "fold-2.json"] {
+        for file in ["config.json", "metrics.json", "oof.csv", "model.json", "importances.csv", "history.csv", "report.html", "fold-0.json", "fold-2.json"] {
             #expect(FileManager.default.fileExists(atPath: run + "/" + file), "\(file)")
         }
         // The run's own score beats the class prior (1.0952 on this sample).

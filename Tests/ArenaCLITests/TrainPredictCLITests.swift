@@ -25,7 +25,7 @@ import Testing
         let run = directory.appendingPathComponent("runs/prior").path
         let trainResult = try CLI.run(["train", "--data", split + "/train.csv", "--model", "prior", "--out", run])
         #expect(trainResult.status == 0, "\(trainResult.standardError)")
-        for file in ["config.json", "metrics.json", "oof.csv", "model.json"] {
+        for file in ["config.json", "metrics.json", "oof.csv", "model.json", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: run + "/" + file), "\(file)")
         }
         #expect(!FileManager.default.fileExists(atPath: run + ".partial"))
