@@ -59,6 +59,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Tree depth for gbdt (default: 4).")
     var maxDepth: Int?
 
+    @Option(help: "XGBoost threads (default: all cores). Use 1 when other jobs share the cores: XGBoost's threads busy-wait and slow down badly when oversubscribed.")
+    var threads: Int?
+
     @Flag(inversion: .prefixedNo, help: "Add hashed TF-IDF n-gram features of the responses (A - B).")
     var tfidf = false
 
@@ -92,6 +95,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--learning-rate must be positive (got \(learningRate))")
         }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1 (got \(maxDepth))") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
 
     /// The feature model settings from the defaults and the options given.
@@ -100,6 +104,7 @@ struct TrainCommand: ParsableCommand {
         if let rounds { settings.rounds = rounds }
         if let learningRate { settings.parameters.learningRate = learningRate }
         if let maxDepth { settings.parameters.maxDepth = maxDepth }
+        if let threads { settings.parameters.threadCount = threads }
         settings.swapAugmentation = swapAugmentation
         settings.swapAveraging = swapAveraging
         settings.calibrate = calibration

@@ -8,7 +8,7 @@ import Testing
         let sample = try #require(CLI.sampleTrainCSV, "../shared/data/arena-sample/train.csv is needed")
         let directory = try CLI.temporaryDirectory()
         let run = directory.appendingPathComponent("linear").path
-        let train = try CLI.run(["train", "--data", sample.path, "--model", "linear", "--folds", "3", "--out", run])
+        let train = try CLI.run(["train", "--data", sample.path, "--model", "linear", "--folds", "3", "--threads", "1", "--out", run])
         #expect(train.status == 0, "\(train.standardError)")
         #expect(train.standardOutput.contains("out-of-fold log loss"))
         #expect(train.standardError.contains("edge case identical_responses"))
