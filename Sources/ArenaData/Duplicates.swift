@@ -60,35 +60,42 @@ public struct DuplicateCounter: Sendable {
     /// Counts `battle`; returns true when an equal row came before.
     @discardableResult
     public mutating func add(_ battle: Battle) -> Bool {
-        var first = FNV1a(offset: 0xcbf2_9ce4_8422_2325)
-        var second = FNV1a(offset: 0x8422_2325_cbf2_9ce4)
+        // Two FNV-1a streams from different bases; 0xFF ends a turn and 0xFE - column a column
+        // (neither byte occurs in UTF-8), so turn and column boundaries count.
+        var first = FNV1a.offsetBasis
+        var second: UInt64 = 0x8422_2325_CBF2_9CE4
+        func add(_ byte: UInt8) {
+            first = FNV1a.combine(first, byte)
+            second = FNV1a.combine(second, byte)
+        }
         for (column, turns) in [battle.prompt, battle.responseA, battle.responseB].enumerated() {
             for turn in turns {
-                first.add(turn)
-                second.add(turn)
-                first.add(byte: 0xFF)
-                second.add(byte: 0xFF)
+                for byte in turn.utf8 { add(byte) }
+                add(0xFF)
             }
-            first.add(byte: 0xFE - UInt8(column))
-            second.add(byte: 0xFE - UInt8(column))
+            add(0xFE - UInt8(column))
         }
-        let inserted = seen.insert(Digest(high: first.value, low: second.value)).inserted
+        let inserted = seen.insert(Digest(high: first, low: second)).inserted
         if !inserted { duplicates += 1 }
         return !inserted
     }
 }
 
-/// 64-bit FNV-1a over bytes (http://www.isthe.com/chongo/tech/comp/fnv/).
-struct FNV1a {
-    private(set) var value: UInt64
+/// 64-bit FNV-1a (http://www.isthe.com/chongo/tech/comp/fnv/), fed one byte at a time so that
+/// the hash of a prefix can be extended. The one fixed hash of the project: duplicate digests,
+/// run fingerprints and the hashed n-gram features all use it.
+public enum FNV1a {
+    public static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
+    public static let prime: UInt64 = 0x0000_0100_0000_01B3
 
-    init(offset: UInt64) { value = offset }
-
-    mutating func add(byte: UInt8) {
-        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    @inline(__always)
+    public static func combine(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(byte)) &* prime
     }
 
-    mutating func add(_ text: String) {
-        for byte in text.utf8 { add(byte: byte) }
+    /// The hash of a whole byte sequence, starting from `basis`.
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes, basis: UInt64 = offsetBasis) -> UInt64
+    where Bytes.Element == UInt8 {
+        bytes.reduce(basis, combine)
     }
 }

@@ -1,3 +1,5 @@
+import ArenaData
+
 // The fixed hash behind hashed features: 64-bit FNV-1a over UTF-8 bytes
 // (http://www.isthe.com/chongo/tech/comp/fnv/), finished with MurmurHash3's 64-bit finaliser
 // (fmix64, https://github.com/aappleby/smhasher/blob/master/src/MurmurHash3.cpp) so that every
@@ -5,22 +7,6 @@
 // reduction (https://lemire.me/blog/2016/06/27/a-fast-alternative-to-the-modulo-reduction/).
 // No seed and no platform-dependent step: a saved model gives the same buckets everywhere.
 // tools/make_feature_fixtures.py computes the same function in Python for the tests.
-
-/// 64-bit FNV-1a, fed one byte at a time, so that the hash of a prefix can be extended.
-enum FNV1a {
-    static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
-    static let prime: UInt64 = 0x0000_0100_0000_01B3
-
-    @inline(__always)
-    static func combine(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
-        (hash ^ UInt64(byte)) &* prime
-    }
-
-    /// The hash of a whole byte sequence.
-    static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-        bytes.reduce(offsetBasis, combine)
-    }
-}
 
 /// MurmurHash3's fmix64.
 @inline(__always)

@@ -1,3 +1,5 @@
+import ArenaData
+
 // Single-pass scanners over the UTF-8 bytes of a text: word tokens and markdown structure.
 
 @inline(__always)

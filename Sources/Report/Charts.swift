@@ -139,7 +139,9 @@ public enum Chart {
                 for (seriesIndex, item) in series.enumerated() {
                     guard item.values.indices.contains(index), item.values[index].isFinite else { continue }
                     let value = item.values[index]
-                    let color = series.count == 1 ? (categoryColors?[index % max(categoryColors?.count ?? 1, 1)] ?? seriesColors[0]) : seriesColors[seriesIndex]
+                    let color = barColor(
+                        category: index, series: seriesIndex, seriesCount: series.count, categoryColors: categoryColors,
+                        seriesColors: seriesColors)
                     let tooltip = "\(category)\(series.count > 1 ? ", " + item.name : ""): \(valueFormat(value))"
                     if layout == .stacked {
                         let bottomY = scale(stackedTop), topY = scale(stackedTop + max(value, 0))
@@ -204,7 +206,9 @@ public enum Chart {
                 for (seriesIndex, item) in series.enumerated() {
                     guard item.values.indices.contains(index), item.values[index].isFinite else { continue }
                     let value = item.values[index]
-                    let color = series.count == 1 ? (categoryColors?[index % max(categoryColors?.count ?? 1, 1)] ?? seriesColors[0]) : seriesColors[seriesIndex]
+                    let color = barColor(
+                        category: index, series: seriesIndex, seriesCount: series.count, categoryColors: categoryColors,
+                        seriesColors: seriesColors)
                     let tooltip = "\(category)\(series.count > 1 ? ", " + item.name : ""): \(valueFormat(value))"
                     if layout == .stacked {
                         let start = scale(stackedEnd), end = scale(stackedEnd + max(value, 0))
@@ -241,6 +245,16 @@ public enum Chart {
     }
 
     /// Black or white, whichever reads better on `background` (#RRGGBB).
+    /// A bar's fill: its category's colour when there is one series and categories have
+    /// colours, else its series' colour.
+    static func barColor(category: Int, series: Int, seriesCount: Int, categoryColors: [String]?, seriesColors: [String]) -> String {
+        if seriesCount == 1 {
+            guard let categoryColors, !categoryColors.isEmpty else { return seriesColors[0] }
+            return categoryColors[category % categoryColors.count]
+        }
+        return seriesColors[series]
+    }
+
     static func textColor(on background: String) -> String {
         let hex = background.dropFirst()
         guard hex.count == 6, let value = Int(hex, radix: 16) else { return "#000000" }

@@ -58,8 +58,8 @@ extension RunConfig {
     /// A digest (FNV-1a, hex) of the rows' ids and labels in order: two runs on the same rows
     /// have the same fingerprint.
     public static func fingerprint(of battles: [Battle]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func add(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var hash = FNV1a.offsetBasis
+        func add(_ byte: UInt8) { hash = FNV1a.combine(hash, byte) }
         for battle in battles {
             for byte in battle.id.utf8 { add(byte) }
             add(0x1F)
