@@ -1,7 +1,26 @@
 // swift-tools-version: 6.0
 // arena: predict which of two LLM responses a human prefers (Chatbot Arena votes).
 // Module layout and dependency direction: ../shared/DESIGN.md, "Modules".
+import Foundation
 import PackageDescription
+
+// libtorch: Debian's libtorch-dev (1.13, CPU) by default. LIBTORCH=/path/to/libtorch (the folder
+// holding include/ and lib/, e.g. .../site-packages/torch of a CUDA PyTorch wheel) builds against
+// another one, as tch-rs does; LIBTORCH_CXX11_ABI=0 matches wheels built with the old C++ ABI.
+let environment = ProcessInfo.processInfo.environment
+let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+let torchInclude = libtorch.map { "\($0)/include" } ?? "/usr/include"
+var torchCxxFlags = ["-I\(torchInclude)", "-I\(torchInclude)/torch/csrc/api/include"]
+if environment["LIBTORCH_CXX11_ABI"] == "0" { torchCxxFlags.append("-D_GLIBCXX_USE_CXX11_ABI=0") }
+var torchLinkerFlags: [String] = []
+if let libtorch {
+    torchLinkerFlags += ["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]
+    // The CUDA kernels register themselves when libtorch_cuda is loaded: link it even though
+    // no symbol of it is referenced.
+    if FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so") {
+        torchLinkerFlags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
+    }
+}
 
 let package = Package(
     name: "arena",
@@ -14,12 +33,22 @@ let package = Package(
         .library(name: "Features", targets: ["Features"]),
         .library(name: "Boosting", targets: ["Boosting"]),
         .library(name: "Report", targets: ["Report"]),
+        .library(name: "Torch", targets: ["Torch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
+        .target(
+            name: "CTorch",
+            cxxSettings: [.unsafeFlags(torchCxxFlags)],
+            linkerSettings: [
+                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+                .unsafeFlags(torchLinkerFlags),
+            ]
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
         .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting"]),
@@ -35,6 +64,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "torch-step-benchmark", dependencies: ["Torch"], path: "benchmarks/TorchStep"),
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
@@ -42,5 +72,7 @@ let package = Package(
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-    ]
+        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
+    ],
+    cxxLanguageStandard: .cxx17
 )

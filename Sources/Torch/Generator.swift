@@ -1,0 +1,45 @@
+import CTorch
+
+/// A seeded CPU random generator (`torch.Generator().manual_seed(seed)`): the same seed gives
+/// the same numbers as PyTorch's for rand, randn, randint and randperm.
+public final class Generator {
+    let handle: OpaquePointer
+
+    public init(seed: UInt64) throws {
+        var out: OpaquePointer?
+        try check(ctorch_generator_new(seed, &out), "Generator(seed:)")
+        guard let out else { throw TorchError.libtorch(operation: "Generator(seed:)", message: "no generator returned") }
+        handle = out
+    }
+
+    deinit {
+        ctorch_generator_free(handle)
+    }
+}
+
+/// Library-wide settings of libtorch.
+public enum LibTorch {
+    /// The libtorch version the shim was compiled against, e.g. "1.13.0".
+    public static var version: String {
+        var text: UnsafePointer<CChar>?
+        guard ctorch_version(&text) == 0, let text else { return "unknown" }
+        return String(cString: text)
+    }
+
+    /// Seeds the global generators (`torch.manual_seed`), used by dropout and by creation
+    /// functions given no ``Generator``.
+    public static func manualSeed(_ seed: UInt64) throws {
+        try check(ctorch_manual_seed(seed), "manualSeed")
+    }
+
+    /// Intra-op threads (`torch.set_num_threads`).
+    public static func setThreadCount(_ count: Int) throws {
+        try check(ctorch_set_num_threads(Int32(clamping: count)), "setThreadCount")
+    }
+
+    public static var threadCount: Int {
+        var count: Int32 = 0
+        guard ctorch_get_num_threads(&count) == 0 else { return 1 }
+        return Int(count)
+    }
+}
