@@ -44,7 +44,7 @@ let package = Package(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(torchCxxFlags)],
             linkerSettings: [
-                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("m"),
                 .unsafeFlags(torchLinkerFlags),
             ]
         ),
