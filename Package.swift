@@ -34,6 +34,8 @@ let package = Package(
         .library(name: "Boosting", targets: ["Boosting"]),
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "ArenaSentencePiece", type: .dynamic, targets: ["CSentencePiece"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +51,9 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "CSentencePiece", linkerSettings: [.linkedLibrary("sentencepiece")]),
+        // Not a dependency of Tokenizers: loaded with dlopen, see Sources/CSentencePiece/include/csentencepiece.h.
+        .target(name: "Tokenizers"),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
         .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting"]),
@@ -72,6 +77,7 @@ let package = Package(
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -2,7 +2,7 @@
 # Installs the system packages arena builds against (Debian / Ubuntu). Swift 6 itself must be
 # on PATH already (swift.org toolchain). Safe to run again.
 set -euo pipefail
-PACKAGES=(pkg-config libxgboost-dev)
+PACKAGES=(pkg-config libxgboost-dev libtorch-dev libsentencepiece-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -35,6 +35,7 @@ static_assert(CTORCH_CUDA == static_cast<int>(c10::DeviceType::CUDA), "device co
 namespace {
 
 thread_local std::string last_error;
+thread_local int64_t live_tensors = 0;
 
 void set_error(const char *message) { last_error = message ? message : "unknown error"; }
 
@@ -53,7 +54,9 @@ torch::Tensor &unwrap(ctorch_tensor tensor) {
 
 ctorch_tensor wrap(torch::Tensor tensor) {
   if (!tensor.defined()) throw std::runtime_error("libtorch returned an undefined tensor");
-  return reinterpret_cast<ctorch_tensor>(new torch::Tensor(std::move(tensor)));
+  auto handle = reinterpret_cast<ctorch_tensor>(new torch::Tensor(std::move(tensor)));
+  live_tensors++;
+  return handle;
 }
 
 template <typename T> T *require(T *pointer, const char *name) {
@@ -122,7 +125,7 @@ void write_array(const std::vector<torch::Tensor> &parts, ctorch_tensor **out, s
   try {
     for (size_t i = 0; i < parts.size(); i++) array[i] = wrap(parts[i]);
   } catch (...) {
-    for (size_t i = 0; i < parts.size(); i++) delete reinterpret_cast<torch::Tensor *>(array[i]);
+    for (size_t i = 0; i < parts.size(); i++) ctorch_tensor_free(array[i]);
     std::free(array);
     throw;
   }
@@ -178,6 +181,8 @@ int ctorch_set_num_threads(int32_t count) {
 int ctorch_get_num_threads(int32_t *out) {
   CTORCH_TRY(*require(out, "out") = static_cast<int32_t>(torch::get_num_threads()))
 }
+
+int ctorch_thread_live_tensor_count(int64_t *out) { CTORCH_TRY(*require(out, "out") = live_tensors) }
 
 int ctorch_grad_enabled(bool *out) { CTORCH_TRY(*require(out, "out") = c10::GradMode::is_enabled()) }
 
@@ -235,7 +240,7 @@ int ctorch_generator_free(ctorch_generator generator) {
 // ---- tensor lifecycle and metadata -----------------------------------------------------------
 
 int ctorch_tensor_free(ctorch_tensor tensor) {
-  CTORCH_TRY(delete reinterpret_cast<torch::Tensor *>(tensor))
+  CTORCH_TRY(if (tensor != nullptr) live_tensors--; delete reinterpret_cast<torch::Tensor *>(tensor))
 }
 
 int ctorch_tensor_array_free(ctorch_tensor *array) { CTORCH_TRY(std::free(array)) }

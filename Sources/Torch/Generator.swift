@@ -37,6 +37,13 @@ public enum LibTorch {
         try check(ctorch_set_num_threads(Int32(clamping: count)), "setThreadCount")
     }
 
+    /// Tensor handles created minus freed on the calling thread (for leak tests).
+    static var liveTensorHandlesOnThisThread: Int {
+        var count: Int64 = 0
+        guard ctorch_thread_live_tensor_count(&count) == 0 else { return -1 }
+        return Int(count)
+    }
+
     public static var threadCount: Int {
         var count: Int32 = 0
         guard ctorch_get_num_threads(&count) == 0 else { return 1 }

@@ -54,6 +54,8 @@ int ctorch_manual_seed(uint64_t seed);
 int ctorch_set_num_threads(int32_t count);
 int ctorch_get_num_threads(int32_t *out);
 int ctorch_grad_enabled(bool *out);
+/* Tensor handles created minus handles freed on the calling thread (leak checks in tests). */
+int ctorch_thread_live_tensor_count(int64_t *out);
 int ctorch_set_grad_enabled(bool enabled);
 
 /* Autocast (mixed precision), mirroring torch.autocast's __enter__/__exit__. `push` saves the
