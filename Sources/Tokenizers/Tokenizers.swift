@@ -1,0 +1,1 @@
+// Placeholder: the Tokenizers module is being written.
