@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Models", targets: ["Models"]),
         .library(name: "ArenaSentencePiece", type: .dynamic, targets: ["CSentencePiece"]),
     ],
     dependencies: [
@@ -54,6 +55,7 @@ let package = Package(
         .target(name: "CSentencePiece", linkerSettings: [.linkedLibrary("sentencepiece")]),
         // Not a dependency of Tokenizers: loaded with dlopen, see Sources/CSentencePiece/include/csentencepiece.h.
         .target(name: "Tokenizers"),
+        .target(name: "Models", dependencies: ["Torch"]),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
         .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting"]),
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -1,0 +1,54 @@
+/// Errors loading or running a model. Each names the file and the field or tensor at fault.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    /// A model folder without config.json.
+    case missingConfig(folder: String)
+    /// config.json does not parse, or a field is missing or has the wrong type.
+    case invalidConfig(file: String, field: String, reason: String)
+    /// A `model_type` arena does not implement.
+    case unknownModelType(file: String, modelType: String, supported: [String])
+    /// A configuration this implementation does not cover (named precisely).
+    case unsupportedConfig(file: String, field: String, reason: String)
+    /// A folder with neither model.safetensors nor pytorch_model.bin.
+    case missingWeights(folder: String)
+    /// The checkpoint and the model disagree: every missing, unused and wrong-shaped tensor at once.
+    case weightMismatch(file: String, missing: [String], unused: [String], wrongShape: [ShapeMismatch])
+    case duplicateParameter(String)
+    /// An input tensor of the wrong shape or type.
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .missingConfig(let folder):
+            return "\(folder): no config.json (expected a Hugging Face model folder)"
+        case let .invalidConfig(file, field, reason):
+            return "\(file): field \"\(field)\": \(reason)"
+        case let .unknownModelType(file, modelType, supported):
+            return "\(file): model_type \"\(modelType)\" is not supported (supported: \(supported.joined(separator: ", ")))"
+        case let .unsupportedConfig(file, field, reason):
+            return "\(file): field \"\(field)\": \(reason)"
+        case .missingWeights(let folder):
+            return "\(folder): no model.safetensors or pytorch_model.bin"
+        case let .weightMismatch(file, missing, unused, wrongShape):
+            var parts: [String] = []
+            if !wrongShape.isEmpty {
+                parts.append("wrong shape: " + wrongShape.map(\.description).joined(separator: ", "))
+            }
+            if !missing.isEmpty { parts.append("missing: " + missing.joined(separator: ", ")) }
+            if !unused.isEmpty { parts.append("unused: " + unused.joined(separator: ", ")) }
+            return "\(file): the weights do not fit the model: " + parts.joined(separator: "; ")
+        case .duplicateParameter(let name):
+            return "parameter \(name) is created twice"
+        case .invalidInput(let message):
+            return message
+        }
+    }
+}
+
+/// A tensor whose checkpoint shape differs from the model's.
+public struct ShapeMismatch: Equatable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let expected: [Int]
+    public let found: [Int]
+
+    public var description: String { "\(name) (model \(expected), file \(found))" }
+}
