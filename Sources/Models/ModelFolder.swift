@@ -1,0 +1,83 @@
+import Foundation
+import Torch
+
+/// A Hugging Face model folder: config.json, weights (model.safetensors or pytorch_model.bin)
+/// and tokenizer files.
+public struct ModelFolder: Sendable {
+    public let path: String
+    /// `model_type` from config.json ("bert", "deberta-v2", ...).
+    public let modelType: String
+    public let configFile: String
+    let configData: Data
+
+    public static let supportedModelTypes = ["bert", "deberta-v2"]
+
+    /// Reads config.json; throws ``ModelError`` naming the file and field when it is missing,
+    /// does not parse, or names a model type arena does not implement.
+    public init(path: String) throws {
+        self.path = path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ModelError.missingConfig(folder: path)
+        }
+        configFile = (path as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: configFile) else {
+            throw ModelError.missingConfig(folder: path)
+        }
+        configData = data
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ModelError.invalidConfig(file: configFile, field: "(file)", reason: "not valid JSON: \(error.localizedDescription)")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw ModelError.invalidConfig(file: configFile, field: "(file)", reason: "expected a JSON object")
+        }
+        guard let type = dictionary["model_type"] as? String else {
+            throw ModelError.invalidConfig(file: configFile, field: "model_type", reason: "missing (expected a string such as \"bert\")")
+        }
+        guard Self.supportedModelTypes.contains(type) else {
+            throw ModelError.unknownModelType(file: configFile, modelType: type, supported: Self.supportedModelTypes)
+        }
+        modelType = type
+    }
+
+    /// Decodes config.json as `Config`, turning decoding errors into ``ModelError/invalidConfig``.
+    public func decodeConfig<Config: Decodable>(_ type: Config.Type) throws -> Config {
+        do {
+            return try JSONDecoder().decode(Config.self, from: configData)
+        } catch let error as DecodingError {
+            throw ModelError.invalidConfig(file: configFile, field: Self.field(of: error), reason: Self.reason(of: error))
+        }
+    }
+
+    /// model.safetensors when present, else pytorch_model.bin.
+    public func weightsFile() throws -> String {
+        for name in ["model.safetensors", "pytorch_model.bin"] {
+            let candidate = (path as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        throw ModelError.missingWeights(folder: path)
+    }
+
+    static func field(of error: DecodingError) -> String {
+        let path: [CodingKey]
+        switch error {
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    static func reason(of error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound: return "missing"
+        case .typeMismatch(let type, let context): return "expected \(type): \(context.debugDescription)"
+        case .valueNotFound(let type, _): return "expected \(type), found null"
+        case .dataCorrupted(let context): return context.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+}
