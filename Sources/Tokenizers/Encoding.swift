@@ -1,0 +1,173 @@
+/// Model inputs for one text or a pair: ids with special tokens, token type ids, attention mask.
+public struct Encoding: Equatable, Sendable {
+    public var ids: [Int]
+    public var typeIDs: [Int]
+    public var attentionMask: [Int]
+
+    public init(ids: [Int], typeIDs: [Int], attentionMask: [Int]) {
+        self.ids = ids
+        self.typeIDs = typeIDs
+        self.attentionMask = attentionMask
+    }
+
+    public var count: Int { ids.count }
+}
+
+/// Which sequence loses tokens when a pair is too long (Hugging Face's TruncationStrategy).
+public enum TruncationStrategy: String, Sendable, CaseIterable {
+    /// Shorten the longer sequence first (both end up near half when both are long).
+    case longestFirst = "longest_first"
+    case onlyFirst = "only_first"
+    case onlySecond = "only_second"
+}
+
+/// Which end of a sequence is cut (Hugging Face's `truncation_side`).
+public enum TruncationSide: String, Sendable, CaseIterable {
+    case right
+    case left
+}
+
+/// The special tokens a model frames its inputs with.
+public struct SpecialTokenIDs: Equatable, Sendable {
+    public var classification: Int
+    public var separator: Int
+    public var padding: Int
+    public var unknown: Int
+
+    public init(classification: Int, separator: Int, padding: Int, unknown: Int) {
+        self.classification = classification
+        self.separator = separator
+        self.padding = padding
+        self.unknown = unknown
+    }
+}
+
+/// A tokenizer: text to ids without special tokens; framing, truncation and padding are shared.
+public protocol Tokenizer: Sendable {
+    /// Ids of `text` without special tokens (added tokens such as "[SEP]" in the text are kept whole).
+    func tokenize(_ text: String) throws -> [Int]
+    var specialTokens: SpecialTokenIDs { get }
+    /// The number of ids (vocabulary plus added tokens).
+    var vocabularySize: Int { get }
+    /// The id of a token, nil when absent.
+    func id(of token: String) -> Int?
+}
+
+extension Tokenizer {
+    /// `[CLS] first [SEP]` or `[CLS] first [SEP] second [SEP]`, cut to `maxLength` ids in all
+    /// (special tokens included) the way Hugging Face's tokenizers cut: `strategy` picks which
+    /// sequence loses tokens and `side` which end.
+    public func encode(_ first: String, pair second: String? = nil, maxLength: Int? = nil,
+                       strategy: TruncationStrategy = .longestFirst, side: TruncationSide = .right) throws -> Encoding {
+        try frame(try tokenize(first), second.map { try tokenize($0) }, maxLength: maxLength, strategy: strategy, side: side)
+    }
+
+    /// Frames ids already tokenized (see ``encode(_:pair:maxLength:strategy:side:)``).
+    public func frame(_ first: [Int], _ second: [Int]?, maxLength: Int?, strategy: TruncationStrategy = .longestFirst,
+                      side: TruncationSide = .right) throws -> Encoding {
+        var a = first
+        var b = second
+        if let maxLength {
+            let specials = b == nil ? 2 : 3
+            guard maxLength >= specials else {
+                throw TokenizerError.invalidArgument("maxLength \(maxLength) leaves no room for the \(specials) special tokens")
+            }
+            (a, b) = try Self.truncate(a, b, to: maxLength - specials, strategy: strategy, side: side)
+        }
+        let tokens = specialTokens
+        var ids = [tokens.classification] + a + [tokens.separator]
+        var types = [Int](repeating: 0, count: ids.count)
+        if let b {
+            ids += b + [tokens.separator]
+            types += [Int](repeating: 1, count: b.count + 1)
+        }
+        return Encoding(ids: ids, typeIDs: types, attentionMask: [Int](repeating: 1, count: ids.count))
+    }
+
+    /// Hugging Face tokenizers' truncation (tokenizers/src/utils/truncation.rs, v0.19.1).
+    static func truncate(_ first: [Int], _ second: [Int]?, to budget: Int, strategy: TruncationStrategy,
+                         side: TruncationSide) throws -> ([Int], [Int]?) {
+        func cut(_ ids: [Int], _ length: Int) -> [Int] {
+            guard ids.count > length else { return ids }
+            return side == .right ? Array(ids.prefix(length)) : Array(ids.suffix(length))
+        }
+        guard let second else {
+            if strategy == .onlySecond, first.count > budget {
+                throw TokenizerError.invalidArgument("only_second truncation asked for a single sequence of \(first.count) tokens longer than \(budget)")
+            }
+            return (cut(first, budget), nil)
+        }
+        let total = first.count + second.count
+        guard total > budget else { return (first, second) }
+        switch strategy {
+        case .longestFirst:
+            var n1 = first.count
+            var n2 = second.count
+            let swapped = n1 > n2
+            if swapped { swap(&n1, &n2) }
+            n2 = n1 > budget ? n1 : Swift.max(n1, budget - n1)
+            if n1 + n2 > budget {
+                n1 = budget / 2
+                n2 = n1 + budget % 2
+            }
+            if swapped { swap(&n1, &n2) }
+            return (cut(first, n1), cut(second, n2))
+        case .onlyFirst:
+            let keep = budget - second.count
+            guard keep >= 0 else {
+                throw TokenizerError.invalidArgument("only_first truncation cannot fit: the second sequence alone has \(second.count) tokens, the budget is \(budget)")
+            }
+            return (cut(first, keep), second)
+        case .onlySecond:
+            let keep = budget - first.count
+            guard keep >= 0 else {
+                throw TokenizerError.invalidArgument("only_second truncation cannot fit: the first sequence alone has \(first.count) tokens, the budget is \(budget)")
+            }
+            return (first, cut(second, keep))
+        }
+    }
+
+    /// Encodings padded with the padding id to the longest row (mask 0 and type 0 on padding).
+    public func pad(_ encodings: [Encoding], side: TruncationSide = .right) -> [Encoding] {
+        let longest = encodings.map(\.count).max() ?? 0
+        return encodings.map { encoding in
+            let missing = longest - encoding.count
+            guard missing > 0 else { return encoding }
+            let ids = [Int](repeating: specialTokens.padding, count: missing)
+            let zeros = [Int](repeating: 0, count: missing)
+            switch side {
+            case .right:
+                return Encoding(ids: encoding.ids + ids, typeIDs: encoding.typeIDs + zeros, attentionMask: encoding.attentionMask + zeros)
+            case .left:
+                return Encoding(ids: ids + encoding.ids, typeIDs: zeros + encoding.typeIDs, attentionMask: zeros + encoding.attentionMask)
+            }
+        }
+    }
+}
+
+/// Splits `text` around occurrences of `tokens` (longest first, left to right): the added-token
+/// extraction that runs before normalisation. Each part is either plain text or a token.
+func splitOnAddedTokens(_ text: String, tokens: [String]) -> [(text: Substring, isToken: Bool)] {
+    let candidates = tokens.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+    guard !candidates.isEmpty, let firstCharacters = Optional(Set(candidates.compactMap { $0.unicodeScalars.first })) else {
+        return [(text[...], false)]
+    }
+    var parts: [(Substring, Bool)] = []
+    let scalars = text.unicodeScalars
+    var plainStart = scalars.startIndex
+    var index = scalars.startIndex
+    while index < scalars.endIndex {
+        if firstCharacters.contains(scalars[index]),
+           let token = candidates.first(where: { scalars[index...].starts(with: $0.unicodeScalars) }) {
+            if plainStart < index { parts.append((Substring(scalars[plainStart..<index]), false)) }
+            let end = scalars.index(index, offsetBy: token.unicodeScalars.count)
+            parts.append((Substring(scalars[index..<end]), true))
+            index = end
+            plainStart = end
+        } else {
+            index = scalars.index(after: index)
+        }
+    }
+    if plainStart < scalars.endIndex { parts.append((Substring(scalars[plainStart..<scalars.endIndex]), false)) }
+    return parts
+}

@@ -1,1 +1,0 @@
-// Placeholder: the Tokenizers module is being written.
