@@ -2,7 +2,9 @@
 # Installs the system packages arena builds against (Debian / Ubuntu). Swift 6 itself must be
 # on PATH already (swift.org toolchain). Safe to run again.
 set -euo pipefail
-PACKAGES=(pkg-config libxgboost-dev libtorch-dev libsentencepiece-dev)
+# libopenblas0-pthread: libtorch-dev alone can leave the slow reference BLAS (libblas3) behind
+# libblas.so.3; OpenBLAS makes matrix products about 30 times faster here (6 -> 187 GFLOP/s).
+PACKAGES=(pkg-config libxgboost-dev libtorch-dev libopenblas0-pthread libsentencepiece-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
