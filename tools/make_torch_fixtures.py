@@ -163,6 +163,7 @@ case("full", [], lambda: torch.full((2, 3), -1.5), differentiable=False)
 case("rand_seeded", [], lambda: torch.rand(3, 4, generator=torch.Generator().manual_seed(11)), differentiable=False)
 case("randn_seeded", [], lambda: torch.randn(3, 4, generator=torch.Generator().manual_seed(11)), differentiable=False)
 case("randint_seeded", [], lambda: torch.randint(0, 10, (3, 4), generator=torch.Generator().manual_seed(11)), differentiable=False)
+case("clamp_int64", [torch.tensor([[-5, -1, 0], [3, 9, 4]])], lambda a: a.clamp(0, 4), differentiable=False)
 case("randperm_seeded", [], lambda: torch.randperm(10, generator=torch.Generator().manual_seed(11)), differentiable=False)
 
 records = []

@@ -459,10 +459,20 @@ int ctorch_binary_scalar(int32_t op, ctorch_tensor tensor, double scalar, bool s
   CTORCH_RESULT(binary_scalar(op, unwrap(tensor), scalar, scalar_first))
 }
 
+namespace {
+// A bound keeps an integral tensor integral when the value is whole (as a Python int would).
+c10::optional<c10::Scalar> bound(const torch::Tensor &t, bool present, double value) {
+  if (!present) return c10::nullopt;
+  if (!t.is_floating_point() && std::fabs(value) < 9.0e18 && value == std::floor(value))
+    return c10::Scalar(static_cast<int64_t>(value));
+  return c10::Scalar(value);
+}
+} // namespace
+
 int ctorch_clamp(ctorch_tensor tensor, bool has_min, double min, bool has_max, double max,
                  ctorch_tensor *out) {
-  CTORCH_RESULT(torch::clamp(unwrap(tensor), has_min ? c10::optional<c10::Scalar>(min) : c10::nullopt,
-                             has_max ? c10::optional<c10::Scalar>(max) : c10::nullopt))
+  CTORCH_TRY(require(out, "out"); const auto &t = unwrap(tensor);
+             *out = wrap(torch::clamp(t, bound(t, has_min, min), bound(t, has_max, max))))
 }
 
 int ctorch_where(ctorch_tensor condition, ctorch_tensor lhs, ctorch_tensor rhs, ctorch_tensor *out) {

@@ -32,14 +32,15 @@ public enum EncoderLoader {
             model = try BertModel(config: try folder.decodeConfig(BertConfig.self), store: store, configFile: folder.configFile)
             prefix = "bert"
             unused = BertModel.ignoredCheckpointTensors
+        case "deberta-v2":
+            model = try DebertaV2Model(config: try folder.decodeConfig(DebertaV2Config.self), store: store, configFile: folder.configFile)
+            prefix = "deberta"
+            unused = DebertaV2Model.ignoredCheckpointTensors
         default:
-            throw ModelError.unknownModelType(file: folder.configFile, modelType: folder.modelType, supported: ["bert"])
+            throw ModelError.unknownModelType(file: folder.configFile, modelType: folder.modelType, supported: ModelFolder.supportedModelTypes)
         }
         let weightsFile = try folder.weightsFile()
-        let weights: [String: Tensor]
-        do {
-            weights = try Checkpoint.read(path: weightsFile)
-        }
+        let weights = try Checkpoint.read(path: weightsFile)
         let report = try store.load(weights, file: weightsFile, prefix: prefix, policy: LoadPolicy(allowUnused: unused))
         return (model, report)
     }

@@ -45,6 +45,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "cpu, cuda, cuda:N or best.")
     var device = "cpu"
 
+    @Option(help: "float32, or bfloat16 / float16 autocast (mixed precision; bfloat16 on the CPU).")
+    var precision = "float32"
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -52,6 +55,9 @@ struct EmbedCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean or first, not \(pooling)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard ["float32", "bfloat16", "float16"].contains(precision) else {
+            throw ValidationError("--precision must be float32, bfloat16 or float16, not \(precision)")
+        }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     }
 
@@ -74,6 +80,8 @@ struct EmbedCommand: ParsableCommand {
             texts.append(battle.responseA.joined(separator: "\n\n"))
             texts.append(battle.responseB.joined(separator: "\n\n"))
         }
+        // The clock covers tokenization and the forward passes (not reading the model and data).
+        let started = Date()
         let encodings = try texts.map { try tokenizer.encode($0, maxLength: maxLength) }
         let lengths = encodings.map(\.count)
         let batches = LengthBatching.batches(lengths: lengths, maxBatchSize: batchSize)
@@ -81,11 +89,11 @@ struct EmbedCommand: ParsableCommand {
 
         let width = encoder.hiddenSize
         var vectors = [Float](repeating: 0, count: texts.count * width)
-        let started = Date()
         var lastReport = started
         var doneTexts = 0
         var doneTokens = 0
-        try withNoGrad {
+        let autocastType: DType? = precision == "bfloat16" ? .bfloat16 : precision == "float16" ? .float16 : nil
+        try withNoGrad { try withAutocast(device: device, dtype: autocastType ?? .bfloat16, enabled: autocastType != nil) {
             for batch in batches {
                 let padded = tokenizer.pad(batch.map { encodings[$0] })
                 let length = padded.first?.count ?? 0
@@ -93,7 +101,8 @@ struct EmbedCommand: ParsableCommand {
                 let ids = try Tensor(padded.flatMap { $0.ids.map { Int64($0) } }, shape: shape).to(device)
                 let mask = try Tensor(padded.flatMap { $0.attentionMask.map { Int64($0) } }, shape: shape).to(device)
                 let types = try Tensor(padded.flatMap { $0.typeIDs.map { Int64($0) } }, shape: shape).to(device)
-                var pooled = try pooling(encoder.hiddenStates(inputIDs: ids, attentionMask: mask, tokenTypeIDs: types), mask: mask)
+                let hidden = try encoder.hiddenStates(inputIDs: ids, attentionMask: mask, tokenTypeIDs: types).to(.float32)
+                var pooled = try pooling(hidden, mask: mask)
                 if !noNormalize { pooled = try l2Normalized(pooled) }
                 let values = try pooled.floats()
                 for (row, index) in batch.enumerated() {
@@ -108,7 +117,7 @@ struct EmbedCommand: ParsableCommand {
                     lastReport = now
                 }
             }
-        }
+        } }
         let seconds = Date().timeIntervalSince(started)
 
         func column(_ offset: Int) throws -> Tensor {
@@ -128,8 +137,8 @@ struct EmbedCommand: ParsableCommand {
         let idsJSON = String(decoding: try JSONEncoder().encode(battles.map(\.id)), as: UTF8.self)
         try Safetensors.write(tensors, metadata: [
             "model": model, "model_type": folder.modelType, "pooling": pooling.rawValue,
-            "normalized": noNormalize ? "false" : "true", "max_length": String(maxLength), "ids": idsJSON,
+            "normalized": noNormalize ? "false" : "true", "max_length": String(maxLength), "precision": precision, "ids": idsJSON,
         ], to: out)
-        logger.info("wrote \(battles.count) x 3 embeddings of \(width) to \(out) in \(String(format: "%.1f", seconds)) s (\(Int(Double(doneTokens) / Swift.max(seconds, 1e-9))) tokens/s)")
+        logger.info("wrote \(battles.count) x 3 embeddings of \(width) to \(out) in \(String(format: "%.2f", seconds)) s (\(Int(Double(doneTokens) / Swift.max(seconds, 1e-9))) tokens/s)")
     }
 }

@@ -160,6 +160,7 @@ private let ops: [String: Op] = [
     "rand_seeded": one { _ in try Tensor.rand([3, 4], generator: Generator(seed: 11)) },
     "randn_seeded": one { _ in try Tensor.randn([3, 4], generator: Generator(seed: 11)) },
     "randint_seeded": one { _ in try Tensor.randint(0..<10, shape: [3, 4], generator: Generator(seed: 11)) },
+    "clamp_int64": one { try $0[0].clamp(min: 0, max: 4) },
     "randperm_seeded": one { _ in try Tensor.randperm(10, generator: Generator(seed: 11)) },
 ]
 

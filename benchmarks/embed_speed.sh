@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Inference speed of all-MiniLM-L6-v2 (issue 6): `arena embed` (release build) against
+# sentence-transformers on Debian's python3-torch (the same libtorch), same texts, same batch
+# size and length cut, float32 and bfloat16 autocast, interleaved ROUNDS times in one run.
+#
+#   benchmarks/embed_speed.sh [DATA.csv] [ROWS]
+#
+# DATA defaults to ../shared/data/arena-sample/train.csv, ROWS to 200 (600 texts). Needs
+# scripts/setup-models.sh and tools/setup-python.sh. Environment: ROUNDS (3), THREADS (1),
+# SWIFT_SCRATCH (.build), OPENBLAS_NUM_THREADS (defaults to THREADS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-../shared/data/arena-sample/train.csv}"
+ROWS="${2:-200}"
+ROUNDS="${ROUNDS:-3}"
+THREADS="${THREADS:-1}"
+SCRATCH="${SWIFT_SCRATCH:-.build}"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$THREADS}"
+PYTHON=.venv/bin/python
+swift build -c release --scratch-path "$SCRATCH" --product arena >&2
+ARENA="$SCRATCH/release/arena"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+"$PYTHON" - "$DATA" "$ROWS" "$WORK/rows.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[3], "w", newline="", encoding="utf-8") as out:
+    reader = csv.reader(f); writer = csv.writer(out)
+    for index, row in enumerate(reader):
+        if index > int(sys.argv[2]): break
+        writer.writerow(row)
+PY
+RESULTS="$WORK/results.jsonl"
+for round in $(seq "$ROUNDS"); do
+  for precision in float32 bfloat16; do
+    echo "round $round/$ROUNDS, $precision" >&2
+    # arena's own clock: tokenization and forward passes, as model.encode on the Python side.
+    "$ARENA" embed --model .models/all-MiniLM-L6-v2 --data "$WORK/rows.csv" --out "$WORK/$precision.safetensors" \
+      --threads "$THREADS" --precision "$precision" --batch-size 32 2> "$WORK/arena.log"
+    seconds=$(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' "$WORK/arena.log" | tail -1)
+    "$PYTHON" benchmarks/embed_speed.py --data "$WORK/rows.csv" --rows "$ROWS" --precision "$precision" \
+      --threads "$THREADS" --compare "$WORK/$precision.safetensors" > "$WORK/python.json"
+    "$PYTHON" - "$seconds" "$WORK/python.json" "$precision" >> "$RESULTS" <<'PY'
+import json, sys
+python = json.load(open(sys.argv[2]))
+print(json.dumps({"side": "arena", "precision": sys.argv[3], "seconds": float(sys.argv[1]), "tokens": python["tokens"]}))
+print(json.dumps(python))
+PY
+  done
+done
+"$PYTHON" - "$RESULTS" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print(f"{'precision':10} {'arena tokens/s':>15} {'python tokens/s':>16} {'ratio':>6}  max |difference|")
+for precision in ("float32", "bfloat16"):
+    arena = statistics.median(r["tokens"] / r["seconds"] for r in rows if r["side"] == "arena" and r["precision"] == precision)
+    python_rows = [r for r in rows if r["side"] == "python" and r["precision"] == precision]
+    python = statistics.median(r["tokens_per_s"] for r in python_rows)
+    difference = max(r["max_abs_difference"] for r in python_rows)
+    print(f"{precision:10} {arena:15.0f} {python:16.0f} {arena / python:6.2f}  {difference:.2e}")
+PY
