@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product arena
+swift build -c release --product ArenaSentencePiece  # the SentencePiece shim, loaded at run time
 ARENA=.build/release/arena
 OUT=work/demo
 mkdir -p "$OUT"

@@ -8,6 +8,10 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <climits>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -183,6 +187,16 @@ int ctorch_get_num_threads(int32_t *out) {
 }
 
 int ctorch_thread_live_tensor_count(int64_t *out) { CTORCH_TRY(*require(out, "out") = live_tensors) }
+
+int ctorch_keep_freed_memory(int32_t *applied) {
+  CTORCH_TRY(require(applied, "applied");
+#if defined(__GLIBC__)
+             *applied = (mallopt(M_MMAP_THRESHOLD, 1 << 30) == 1 && mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1) ? 1 : 0;
+#else
+             *applied = 0;
+#endif
+  )
+}
 
 int ctorch_grad_enabled(bool *out) { CTORCH_TRY(*require(out, "out") = c10::GradMode::is_enabled()) }
 
@@ -413,6 +427,8 @@ int ctorch_unary(int32_t op, ctorch_tensor tensor, ctorch_tensor *out) {
   } *out = wrap(r))
 }
 
+} // extern "C"
+
 namespace {
 torch::Tensor binary(int32_t op, const torch::Tensor &a, const torch::Tensor &b) {
   switch (op) {
@@ -450,6 +466,8 @@ torch::Tensor binary_scalar(int32_t op, const torch::Tensor &t, double value, bo
 }
 } // namespace
 
+extern "C" {
+
 int ctorch_binary(int32_t op, ctorch_tensor lhs, ctorch_tensor rhs, ctorch_tensor *out) {
   CTORCH_RESULT(binary(op, unwrap(lhs), unwrap(rhs)))
 }
@@ -458,6 +476,8 @@ int ctorch_binary_scalar(int32_t op, ctorch_tensor tensor, double scalar, bool s
                          ctorch_tensor *out) {
   CTORCH_RESULT(binary_scalar(op, unwrap(tensor), scalar, scalar_first))
 }
+
+} // extern "C"
 
 namespace {
 // A bound keeps an integral tensor integral when the value is whole (as a Python int would).
@@ -468,6 +488,8 @@ c10::optional<c10::Scalar> bound(const torch::Tensor &t, bool present, double va
   return c10::Scalar(value);
 }
 } // namespace
+
+extern "C" {
 
 int ctorch_clamp(ctorch_tensor tensor, bool has_min, double min, bool has_max, double max,
                  ctorch_tensor *out) {
@@ -624,11 +646,15 @@ int ctorch_flatten(ctorch_tensor tensor, int64_t start_dim, int64_t end_dim, cto
 
 // ---- reductions --------------------------------------------------------------------------------
 
+} // extern "C"
+
 namespace {
 c10::optional<c10::ScalarType> optional_dtype(int32_t dtype) {
   return dtype < 0 ? c10::nullopt : c10::optional<c10::ScalarType>(scalar_type(dtype));
 }
 } // namespace
+
+extern "C" {
 
 int ctorch_sum(ctorch_tensor tensor, const int64_t *dims, size_t rank, bool keep_dim, int32_t dtype,
                ctorch_tensor *out) {
@@ -754,6 +780,8 @@ int ctorch_optimizer_group_count(ctorch_optimizer optimizer, size_t *out) {
   CTORCH_TRY(*require(out, "out") = unwrap(optimizer).param_groups().size())
 }
 
+} // extern "C"
+
 namespace {
 torch::optim::OptimizerParamGroup &group_at(ctorch_optimizer optimizer, size_t group) {
   auto &groups = unwrap(optimizer).param_groups();
@@ -763,6 +791,8 @@ torch::optim::OptimizerParamGroup &group_at(ctorch_optimizer optimizer, size_t g
   return groups[group];
 }
 } // namespace
+
+extern "C" {
 
 int ctorch_optimizer_learning_rate(ctorch_optimizer optimizer, size_t group, double *out) {
   CTORCH_TRY(*require(out, "out") = group_at(optimizer, group).options().get_lr())

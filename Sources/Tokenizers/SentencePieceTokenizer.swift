@@ -10,8 +10,11 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public let pieceCount: Int
     /// Tokens kept whole in text (the special tokens and added ones), by id.
     public private(set) var addedTokens: [String: Int]
+    /// Lower-case text before encoding (tokenizer_config.json's `do_lower_case`; false for DeBERTa-v3).
+    public let lowercase: Bool
 
-    public init(modelFile: String) throws {
+    public init(modelFile: String, lowercase: Bool = false) throws {
+        self.lowercase = lowercase
         let library: SentencePieceLibrary
         switch SentencePieceLibrary.shared {
         case .success(let loaded): library = loaded
@@ -69,7 +72,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             if part.isToken, let id = addedTokens[String(part.text)] {
                 ids.append(id)
             } else {
-                ids += try pieces(String(part.text))
+                ids += try pieces(lowercase ? part.text.lowercased() : String(part.text))
             }
         }
         return ids

@@ -53,21 +53,24 @@ extension WordPieceTokenizer {
 
 /// Loads the tokenizer of a Hugging Face model folder.
 public enum TokenizerLoader {
-    /// `spm.model` (DeBERTa-v3, SentencePiece), else `tokenizer.json` (WordPiece), else
-    /// `vocab.txt` with `tokenizer_config.json`'s do_lower_case / strip_accents /
-    /// tokenize_chinese_chars.
+    /// `spm.model` (DeBERTa-v3, SentencePiece; `tokenizer_config.json`'s do_lower_case and
+    /// vocab_type), else `tokenizer.json` (WordPiece), else `vocab.txt` with
+    /// `tokenizer_config.json`'s do_lower_case / strip_accents / tokenize_chinese_chars.
     public static func load(folder: String) throws -> any Tokenizer {
         let fileManager = FileManager.default
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        var config: [String: Any] = [:]
+        if fileManager.fileExists(atPath: path("tokenizer_config.json")) { config = try readJSONObject(path("tokenizer_config.json")) }
         if fileManager.fileExists(atPath: path("spm.model")) {
-            return try SentencePieceTokenizer(modelFile: path("spm.model"))
+            if let type = config["vocab_type"] as? String, type != "spm" {
+                throw TokenizerError.unsupported(file: path("tokenizer_config.json"), field: "vocab_type", value: type)
+            }
+            return try SentencePieceTokenizer(modelFile: path("spm.model"), lowercase: config["do_lower_case"] as? Bool ?? false)
         }
         if fileManager.fileExists(atPath: path("tokenizer.json")) {
             return try WordPieceTokenizer(tokenizerJSONFile: path("tokenizer.json"))
         }
         if fileManager.fileExists(atPath: path("vocab.txt")) {
-            var config: [String: Any] = [:]
-            if fileManager.fileExists(atPath: path("tokenizer_config.json")) { config = try readJSONObject(path("tokenizer_config.json")) }
             let lowercase = config["do_lower_case"] as? Bool ?? true
             return try WordPieceTokenizer(vocabularyFile: path("vocab.txt"), lowercase: lowercase,
                                           stripAccents: config["strip_accents"] as? Bool,

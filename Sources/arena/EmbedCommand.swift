@@ -63,6 +63,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger("embed")
+        LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
         let device = try Device(parsing: self.device)
         let pooling = Pooling(rawValue: pooling) ?? .mean

@@ -66,3 +66,22 @@ private func expectError(file: String, field: String? = nil, sourceLocation: Sou
         #expect(padded[1].ids == [2, 5, 6, 5, 3])
     }
 }
+
+@Suite struct TokenizerFolderTests {
+    /// A DeBERTa-v3-style folder: spm.model with tokenizer_config.json.
+    @Test func sentencePieceFolderHonoursTokenizerConfig() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-spm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: try fixtureURL("spm", "model"), to: folder.appendingPathComponent("spm.model"))
+        let config = folder.appendingPathComponent("tokenizer_config.json")
+        try #"{"do_lower_case": false, "vocab_type": "spm"}"#.write(to: config, atomically: true, encoding: .utf8)
+        let cased = try TokenizerLoader.load(folder: folder.path)
+        try #"{"do_lower_case": true, "vocab_type": "spm"}"#.write(to: config, atomically: true, encoding: .utf8)
+        let lowered = try TokenizerLoader.load(folder: folder.path)
+        #expect(try lowered.tokenize("HELLO World") == cased.tokenize("hello world"))
+        #expect(try cased.tokenize("HELLO World") != cased.tokenize("hello world"))
+        try #"{"vocab_type": "bpe"}"#.write(to: config, atomically: true, encoding: .utf8)
+        #expect(throws: TokenizerError.self) { try TokenizerLoader.load(folder: folder.path) }
+    }
+}

@@ -13,3 +13,13 @@ import Testing
         #expect(try sum.item() == 48)
     }
 }
+
+@Suite struct LibraryTests {
+    /// glibc accepts the allocator settings arena's commands apply at start-up.
+    @Test func keepFreedMemoryIsAppliedOnGlibc() {
+        #if os(Linux)
+        #expect(LibTorch.keepFreedMemory())
+        #endif
+        #expect(LibTorch.version.hasPrefix("1.13") || LibTorch.version.hasPrefix("2."))
+    }
+}

@@ -53,6 +53,9 @@ int ctorch_cuda_device_count(int64_t *out);
 int ctorch_manual_seed(uint64_t seed);
 int ctorch_set_num_threads(int32_t count);
 int ctorch_get_num_threads(int32_t *out);
+/* glibc: keep freed memory (mallopt M_MMAP_THRESHOLD 1 GiB, M_TRIM_THRESHOLD 2 GiB). Writes 1 when
+ * applied, 0 where malloc is not glibc's. */
+int ctorch_keep_freed_memory(int32_t *applied);
 int ctorch_grad_enabled(bool *out);
 /* Tensor handles created minus handles freed on the calling thread (leak checks in tests). */
 int ctorch_thread_live_tensor_count(int64_t *out);

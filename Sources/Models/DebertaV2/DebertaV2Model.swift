@@ -136,7 +136,9 @@ public struct DisentangledSelfAttention {
     /// [batch, length, heads x headSize] -> [batch, heads, length, headSize]
     func splitHeads(_ x: Tensor) throws -> Tensor {
         let shape = try x.shape
-        return try x.view([shape[0], shape[1], heads, headSize]).permute(0, 2, 1, 3)
+        // Contiguous once, as transpose_for_scores does: each later matmul would otherwise copy
+        // the permuted view again.
+        return try x.view([shape[0], shape[1], heads, headSize]).permute(0, 2, 1, 3).contiguous()
     }
 
     /// [2 span, heads x headSize] -> [heads, 2 span, headSize], broadcast over the batch.
