@@ -1,4 +1,4 @@
-"""DeBERTa-v3-xsmall-sized inference speed, the Python side of benchmarks/deberta_speed.sh.
+"""DeBERTa-v3-xsmall-sized inference speed, the Python side of `benchmarks/inference_speed.sh deberta`.
 
 `make-model DIR`: writes a random DeBERTa-v3-xsmall-shaped model folder (384 wide, 12 layers,
 6 heads, 256 position buckets, vocabulary 128,100; no such weights can be downloaded here) with

@@ -1,4 +1,4 @@
-"""The Python side of benchmarks/embed_speed.sh: sentence-transformers' all-MiniLM-L6-v2 on the
+"""The Python side of `benchmarks/inference_speed.sh minilm`: sentence-transformers' all-MiniLM-L6-v2 on the
 texts `arena embed` embeds (prompt, response A, response B of each row, turns joined by blank
 lines, 256 tokens at most), batch 32, sorted by length as both sides do; float32 or bfloat16
 autocast. Prints one JSON line: seconds, tokens, tokens/s; with --compare FILE.safetensors
