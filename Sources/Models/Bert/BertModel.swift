@@ -73,20 +73,15 @@ public struct BertSelfAttention {
 
 /// BertSelfOutput / BertOutput: dense, dropout, residual, LayerNorm.
 public struct BertResidualOutput {
-    let dense: Linear
-    let layerNorm: LayerNorm
-    let path: ParameterPath
-    let dropout: Double
+    let body: DenseResidualLayerNorm
 
     public init(_ path: ParameterPath, inputSize: Int, config: BertConfig) throws {
-        dense = try Linear(path.child("dense"), inputSize: inputSize, outputSize: config.hiddenSize, std: config.initializerRange)
-        layerNorm = try LayerNorm(path.child("LayerNorm"), size: config.hiddenSize, eps: config.layerNormEps)
-        self.path = path
-        dropout = config.hiddenDropoutProb
+        body = try DenseResidualLayerNorm(path, inputSize: inputSize, outputSize: config.hiddenSize, eps: config.layerNormEps,
+                                          dropout: config.hiddenDropoutProb, std: config.initializerRange)
     }
 
     public func callAsFunction(_ x: Tensor, residual: Tensor) throws -> Tensor {
-        try layerNorm(path.dropout(dense(x), probability: dropout) + residual)
+        try body(x, residual: residual)
     }
 }
 

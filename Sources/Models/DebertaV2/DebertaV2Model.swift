@@ -210,20 +210,15 @@ func lowestValue(_ dtype: DType) -> Double {
 
 /// DebertaV2SelfOutput: dense, dropout, residual, LayerNorm.
 public struct DebertaV2SelfOutput {
-    let dense: Linear
-    let layerNorm: LayerNorm
-    let path: ParameterPath
-    let dropout: Double
+    let body: DenseResidualLayerNorm
 
     public init(_ path: ParameterPath, config: DebertaV2Config) throws {
-        dense = try Linear(path.child("dense"), inputSize: config.hiddenSize, outputSize: config.hiddenSize, std: config.initializerRange)
-        layerNorm = try LayerNorm(path.child("LayerNorm"), size: config.hiddenSize, eps: config.layerNormEps)
-        self.path = path
-        dropout = config.hiddenDropoutProb
+        body = try DenseResidualLayerNorm(path, inputSize: config.hiddenSize, outputSize: config.hiddenSize, eps: config.layerNormEps,
+                                          dropout: config.hiddenDropoutProb, std: config.initializerRange)
     }
 
     public func callAsFunction(_ x: Tensor, residual: Tensor) throws -> Tensor {
-        try layerNorm(path.dropout(dense(x), probability: dropout) + residual)
+        try body(x, residual: residual)
     }
 }
 
@@ -262,21 +257,15 @@ public struct DebertaV2Intermediate {
 
 /// DebertaV2Output: dense back to `hidden_size`, dropout, residual, LayerNorm.
 public struct DebertaV2Output {
-    let dense: Linear
-    let layerNorm: LayerNorm
-    let path: ParameterPath
-    let dropout: Double
+    let body: DenseResidualLayerNorm
 
     public init(_ path: ParameterPath, config: DebertaV2Config) throws {
-        dense = try Linear(path.child("dense"), inputSize: config.intermediateSize, outputSize: config.hiddenSize,
-                           std: config.initializerRange)
-        layerNorm = try LayerNorm(path.child("LayerNorm"), size: config.hiddenSize, eps: config.layerNormEps)
-        self.path = path
-        dropout = config.hiddenDropoutProb
+        body = try DenseResidualLayerNorm(path, inputSize: config.intermediateSize, outputSize: config.hiddenSize,
+                                          eps: config.layerNormEps, dropout: config.hiddenDropoutProb, std: config.initializerRange)
     }
 
     public func callAsFunction(_ x: Tensor, residual: Tensor) throws -> Tensor {
-        try layerNorm(path.dropout(dense(x), probability: dropout) + residual)
+        try body(x, residual: residual)
     }
 }
 

@@ -53,6 +53,26 @@ public struct Embedding {
     }
 }
 
+/// dense, dropout, then LayerNorm(x + residual): the body shared by BertSelfOutput, BertOutput,
+/// DebertaV2SelfOutput and DebertaV2Output (parameters `dense.*` and `LayerNorm.*`).
+public struct DenseResidualLayerNorm {
+    public let dense: Linear
+    public let layerNorm: LayerNorm
+    let path: ParameterPath
+    let dropout: Double
+
+    public init(_ path: ParameterPath, inputSize: Int, outputSize: Int, eps: Double, dropout: Double, std: Double) throws {
+        dense = try Linear(path.child("dense"), inputSize: inputSize, outputSize: outputSize, std: std)
+        layerNorm = try LayerNorm(path.child("LayerNorm"), size: outputSize, eps: eps)
+        self.path = path
+        self.dropout = dropout
+    }
+
+    public func callAsFunction(_ x: Tensor, residual: Tensor) throws -> Tensor {
+        try layerNorm(path.dropout(dense(x), probability: dropout) + residual)
+    }
+}
+
 /// The activations Hugging Face names in `hidden_act` (transformers/activations.py, ACT2FN).
 public enum Activation: String, Sendable, Decodable {
     case gelu
