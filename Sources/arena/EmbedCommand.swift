@@ -48,6 +48,12 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "float32, or bfloat16 / float16 autocast (mixed precision; bfloat16 on the CPU).")
     var precision = "float32"
 
+    @Flag(help: "Continue from OUT.partial.safetensors, the checkpoint an interrupted run left (same model, data and settings).")
+    var resume = false
+
+    @Option(help: "Seconds between checkpoints of finished embeddings (OUT.partial.safetensors).")
+    var checkpointSeconds = 60.0
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -59,6 +65,7 @@ struct EmbedCommand: ParsableCommand {
             throw ValidationError("--precision must be float32, bfloat16 or float16, not \(precision)")
         }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+        guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must not be negative") }
     }
 
     func run() throws {
@@ -90,12 +97,51 @@ struct EmbedCommand: ParsableCommand {
 
         let width = encoder.hiddenSize
         var vectors = [Float](repeating: 0, count: texts.count * width)
+        var done = [Bool](repeating: false, count: texts.count)
+        // What a checkpoint must match to be resumed: the texts, the model and every setting
+        // that changes the vectors.
+        var fingerprint = FNV1a.offsetBasis
+        for text in texts { fingerprint = FNV1a.hash(text.utf8, basis: fingerprint); fingerprint = FNV1a.combine(fingerprint, 0) }
+        let checkpointMetadata = [
+            "texts_fnv1a": String(fingerprint, radix: 16), "model": model, "pooling": pooling.rawValue,
+            "normalized": noNormalize ? "false" : "true", "max_length": String(maxLength), "precision": precision,
+        ]
+        let checkpointPath = out + ".partial.safetensors"
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpointPath) else {
+                throw ValidationError("--resume: no checkpoint \(checkpointPath) to resume from")
+            }
+            let checkpoint = try SafetensorsFile(path: checkpointPath)
+            for (key, value) in checkpointMetadata where checkpoint.metadata[key] != value {
+                throw ValidationError("--resume: \(checkpointPath) was written for \(key) \(checkpoint.metadata[key] ?? "(none)"), this run has \(value)")
+            }
+            let saved = try checkpoint.tensor("vectors").toArray(Float.self)
+            let savedDone = try checkpoint.tensor("done").toArray(Bool.self)
+            guard saved.count == vectors.count, savedDone.count == done.count else {
+                throw ValidationError("--resume: \(checkpointPath) holds \(savedDone.count) texts of this width, this run has \(done.count)")
+            }
+            vectors = saved
+            done = savedDone
+            logger.info("resuming: \(done.filter { $0 }.count) of \(texts.count) texts already embedded in \(checkpointPath)")
+        } else if FileManager.default.fileExists(atPath: checkpointPath) {
+            logger.warning("\(checkpointPath) exists from an interrupted run: starting over (use --resume to continue it)")
+        }
+        func writeCheckpoint() throws {
+            try Safetensors.write([
+                ("vectors", try Tensor(vectors, shape: [texts.count, width])),
+                ("done", try Tensor(done, shape: [texts.count])),
+            ], metadata: checkpointMetadata, to: checkpointPath)
+        }
+        var lastCheckpoint = Date()
         var lastReport = started
-        var doneTexts = 0
+        var doneTexts = done.filter { $0 }.count
         var doneTokens = 0
         let autocastType: DType? = precision == "bfloat16" ? .bfloat16 : precision == "float16" ? .float16 : nil
         try withNoGrad { try withAutocast(device: device, dtype: autocastType ?? .bfloat16, enabled: autocastType != nil) {
-            for batch in batches {
+            for sortedBatch in batches {
+                // Texts a resumed checkpoint already holds are not embedded again.
+                let batch = sortedBatch.filter { !done[$0] }
+                if batch.isEmpty { continue }
                 let padded = tokenizer.pad(batch.map { encodings[$0] })
                 let length = padded.first?.count ?? 0
                 let shape = [batch.count, length]
@@ -108,6 +154,11 @@ struct EmbedCommand: ParsableCommand {
                 let values = try pooled.floats()
                 for (row, index) in batch.enumerated() {
                     vectors.replaceSubrange((index * width)..<((index + 1) * width), with: values[(row * width)..<((row + 1) * width)])
+                    done[index] = true
+                }
+                if Date().timeIntervalSince(lastCheckpoint) >= checkpointSeconds {
+                    try writeCheckpoint()
+                    lastCheckpoint = Date()
                 }
                 doneTexts += batch.count
                 doneTokens += batch.reduce(0) { $0 + lengths[$1] }
@@ -136,10 +187,9 @@ struct EmbedCommand: ParsableCommand {
         let numericIDs = battles.compactMap { Int64($0.id) }
         if numericIDs.count == battles.count { tensors.append(("id", try Tensor(numericIDs, shape: [battles.count]))) }
         let idsJSON = String(decoding: try JSONEncoder().encode(battles.map(\.id)), as: UTF8.self)
-        try Safetensors.write(tensors, metadata: [
-            "model": model, "model_type": folder.modelType, "pooling": pooling.rawValue,
-            "normalized": noNormalize ? "false" : "true", "max_length": String(maxLength), "precision": precision, "ids": idsJSON,
-        ], to: out)
+        let metadata = checkpointMetadata.merging(["model_type": folder.modelType, "ids": idsJSON]) { current, _ in current }
+        try Safetensors.write(tensors, metadata: metadata, to: out)
+        try? FileManager.default.removeItem(atPath: checkpointPath)
         logger.info("wrote \(battles.count) x 3 embeddings of \(width) to \(out) in \(String(format: "%.2f", seconds)) s (\(Int(Double(doneTokens) / Swift.max(seconds, 1e-9))) tokens/s)")
     }
 }
