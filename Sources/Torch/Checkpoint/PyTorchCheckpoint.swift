@@ -30,8 +30,8 @@ public enum PyTorchCheckpoint {
             guard let entry = archive.entries["\(prefix)data/\(reference.storageKey)"] else {
                 throw CheckpointError.invalidTensor(file: path, tensor: name, detail: "its storage \(prefix)data/\(reference.storageKey) is not in the archive")
             }
-            let needed = reference.storageElements * reference.dtype.byteCount
-            guard entry.range.count == needed else {
+            let (needed, overflow) = reference.storageElements.multipliedReportingOverflow(by: reference.dtype.byteCount)
+            guard !overflow, reference.storageElements >= 0, entry.range.count == needed else {
                 throw CheckpointError.invalidTensor(file: path, tensor: name, detail: "storage \(reference.storageKey) has \(entry.range.count) bytes, \(reference.storageElements) \(reference.dtype) elements need \(needed)")
             }
             let tensor = try Tensor(bytes: file.slice(entry.range), shape: [reference.storageElements], dtype: reference.dtype)
@@ -53,9 +53,22 @@ public enum PyTorchCheckpoint {
                 guard reference.shape.count == reference.strides.count else {
                     throw CheckpointError.invalidTensor(file: path, tensor: name, detail: "\(reference.shape.count) sizes but \(reference.strides.count) strides")
                 }
-                let elements = reference.shape.reduce(1, *)
+                // Checked arithmetic: the sizes come from the file.
+                var elements = 1
+                var last = reference.offset
+                var overflow = reference.shape.contains { $0 < 0 }
+                for (size, stride) in zip(reference.shape, reference.strides) where !overflow {
+                    let product = elements.multipliedReportingOverflow(by: size)
+                    let reach = (size - 1).multipliedReportingOverflow(by: stride)
+                    let sum = last.addingReportingOverflow(reach.partialValue)
+                    overflow = product.overflow || reach.overflow || sum.overflow
+                    elements = product.partialValue
+                    last = sum.partialValue
+                }
+                guard !overflow else {
+                    throw CheckpointError.invalidTensor(file: path, tensor: name, detail: "size \(reference.shape) and stride \(reference.strides) are not valid")
+                }
                 if elements > 0 {
-                    let last = reference.offset + zip(reference.shape, reference.strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
                     guard reference.offset >= 0, reference.strides.allSatisfy({ $0 >= 0 }), last < reference.storageElements else {
                         throw CheckpointError.invalidTensor(file: path, tensor: name, detail: "size \(reference.shape), stride \(reference.strides) and offset \(reference.offset) reach past its storage of \(reference.storageElements) elements")
                     }
