@@ -146,8 +146,8 @@ public final class SafetensorsFile {
         guard end <= dataSize else {
             throw CheckpointError.truncated(file: file, detail: "tensor \"\(name)\" needs bytes [\(begin), \(end)) of the data but the data section has \(dataSize) bytes")
         }
-        let needed = elements * dtype.byteCount
-        guard end - begin == needed else {
+        let (needed, overflow) = elements.multipliedReportingOverflow(by: dtype.byteCount)
+        guard !overflow, end - begin == needed else {
             throw CheckpointError.invalidTensor(file: file, tensor: name, detail: "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(needed)")
         }
         return Entry(dtype: dtype, shape: shape, range: begin..<end)
