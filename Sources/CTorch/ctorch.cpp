@@ -460,7 +460,11 @@ torch::Tensor binary_scalar(int32_t op, const torch::Tensor &t, double value, bo
   bool integral = std::fabs(value) < 9.0e18 && value == std::floor(value);
   c10::Scalar s = integral && !t.is_floating_point() ? c10::Scalar(static_cast<int64_t>(value))
                                                      : c10::Scalar(value);
-  auto wrapped = c10::scalar_to_tensor(s, t.device());
+  // pow has Scalar overloads with their own fast paths and gradients (x ** 0.5, x ** 3), as
+  // Python's x ** n takes.
+  if (op == CTORCH_POW) return scalar_first ? torch::pow(s, t) : torch::pow(t, s);
+  // A wrapped number stays on the CPU, as PyTorch keeps Python numbers (no device allocation).
+  auto wrapped = c10::scalar_to_tensor(s);
   wrapped.unsafeGetTensorImpl()->set_wrapped_number(true);
   return scalar_first ? binary(op, wrapped, t) : binary(op, t, wrapped);
 }

@@ -46,8 +46,17 @@ extension Tensor {
 
     /// Rows of the [vocabulary, width] `weight` at the int64 `indices`; rows at `paddingIndex`
     /// get no gradient.
+    /// A negative `paddingIndex` counts from the end, as in PyTorch (-1 is the last row).
     public static func embedding(weight: Tensor, indices: Tensor, paddingIndex: Int? = nil) throws -> Tensor {
-        try make("embedding") { ctorch_embedding(weight.handle, indices.handle, Int64(paddingIndex ?? -1), $0) }
+        var padding: Int64 = -1  // libtorch's "no padding"
+        if let paddingIndex {
+            let rows = try weight.size(0)
+            guard (-rows..<rows).contains(paddingIndex) else {
+                throw TorchError.invalidArgument("embedding: paddingIndex \(paddingIndex) is outside the \(rows) rows")
+            }
+            padding = Int64(paddingIndex < 0 ? paddingIndex + rows : paddingIndex)
+        }
+        return try make("embedding") { ctorch_embedding(weight.handle, indices.handle, padding, $0) }
     }
 
     /// Zeroes elements with probability `probability` and scales the rest by 1/(1-p) when training.

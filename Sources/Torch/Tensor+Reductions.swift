@@ -4,7 +4,9 @@ import CTorch
 
 extension Tensor {
     public func sum(dims: [Int] = [], keepDim: Bool = false, dtype: DType? = nil) throws -> Tensor {
-        try Tensor.make("sum") { out in
+        // Over every dimension with keepDim, PyTorch keeps them all as 1: name them.
+        let dims = dims.isEmpty && keepDim ? Array(0..<(try rank)) : dims
+        return try Tensor.make("sum") { out in
             withInt64s(dims) { ctorch_sum(handle, $0, $1, keepDim, dtype?.rawValue ?? -1, out) }
         }
     }
@@ -12,7 +14,8 @@ extension Tensor {
     public func sum(dim: Int, keepDim: Bool = false) throws -> Tensor { try sum(dims: [dim], keepDim: keepDim) }
 
     public func mean(dims: [Int] = [], keepDim: Bool = false, dtype: DType? = nil) throws -> Tensor {
-        try Tensor.make("mean") { out in
+        let dims = dims.isEmpty && keepDim ? Array(0..<(try rank)) : dims
+        return try Tensor.make("mean") { out in
             withInt64s(dims) { ctorch_mean(handle, $0, $1, keepDim, dtype?.rawValue ?? -1, out) }
         }
     }

@@ -55,9 +55,17 @@ public final class Tensor {
         }
     }
 
-    /// `start, start + step, ...` below `end`, as `torch.arange`.
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64, device: Device = .cpu) throws -> Tensor {
-        try make("arange") { ctorch_arange(start, end, step, dtype.rawValue, device.typeCode, device.indexCode, $0) }
+    /// `start, start + step, ...` below `end`, as `torch.arange`: int64 when all three are whole
+    /// numbers, else float32, unless `dtype` says otherwise.
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType? = nil, device: Device = .cpu) throws -> Tensor {
+        let whole = [start, end, step].allSatisfy { $0 == $0.rounded() }
+        let type = dtype ?? (whole ? .int64 : .float32)
+        return try make("arange") { ctorch_arange(start, end, step, type.rawValue, device.typeCode, device.indexCode, $0) }
+    }
+
+    /// `0, 1, ...` below `end` (`torch.arange(end)`).
+    public static func arange(_ end: Double, dtype: DType? = nil, device: Device = .cpu) throws -> Tensor {
+        try arange(0, end, dtype: dtype, device: device)
     }
 
     /// Uniform on [0, 1). `generator` nil uses libtorch's global generator (see ``LibTorch/manualSeed(_:)``).
