@@ -71,7 +71,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "torch-step-benchmark", dependencies: ["Torch", "Models"], path: "benchmarks/TorchStep"),
+        .executableTarget(name: "torch-step-benchmark", dependencies: ["Torch"], path: "benchmarks/TorchStep"),
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
