@@ -253,6 +253,34 @@ public enum ReportBuilder {
                 "Log loss on each fold's inner validation rows (used for early stopping) after every round."
             ))
         }
+        if let training = run.training, !training.isEmpty {
+            let folds = Array(Set(training.map(\.fold))).sorted()
+            var losses: [LineSeries] = []
+            for (index, fold) in folds.enumerated() {
+                let rows = training.filter { $0.fold == fold }.sorted { $0.step < $1.step }
+                let color = Palette.color(index)
+                losses.append(LineSeries(name: "fold \(fold + 1) training", points: rows.map { (Double($0.step), $0.trainingLoss) }, color: color))
+                let validation = rows.compactMap { row in row.validationLoss.map { (x: Double(row.step), y: $0) } }
+                if !validation.isEmpty {
+                    losses.append(LineSeries(name: "fold \(fold + 1) validation", points: validation, color: color, markers: true, dashed: true))
+                }
+            }
+            charts.append((
+                Chart.lines(
+                    title: "Training and validation loss: \(run.name)", series: losses, xAxis: "optimizer step (count)",
+                    yAxis: "cross-entropy (nats)", yFormat: { NumberFormat.trimmed($0, digits: 3) }),
+                "Training loss at every optimizer step (solid) and validation loss where it was measured (dashed, dots), per fold."
+            ))
+            let first = training.filter { $0.fold == folds[0] }.sorted { $0.step < $1.step }
+            charts.append((
+                Chart.lines(
+                    title: "Learning-rate schedule: \(run.name)",
+                    series: [LineSeries(name: "learning rate", points: first.map { (Double($0.step), $0.learningRate) })],
+                    xAxis: "optimizer step (count)", yAxis: "learning rate", yRange: (0, Swift.max(first.map(\.learningRate).max() ?? 1, 1e-12)),
+                    yFormat: { String(format: "%.1e", $0) }),
+                "The learning rate at every optimizer step (fold \(folds[0] + 1); every fold follows the same schedule)."
+            ))
+        }
         if !run.metrics.folds.isEmpty {
             charts.append((
                 Chart.bars(

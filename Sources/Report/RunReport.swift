@@ -33,6 +33,8 @@ public struct RunReport: Sendable {
     public var importances: [(feature: String, gain: Double)]?
     /// Validation log loss per boosting round, per fold; nil without history.csv.
     public var history: [[Double]]?
+    /// Optimizer steps of a gradient-trained run, from training.csv; nil without it.
+    public var training: [TrainingRecord]?
 
     public init(
         name: String, path: String, config: RunConfig, metrics: RunMetrics, reliability: [ReliabilityBin], outOfFoldRows: Int,
@@ -46,6 +48,34 @@ public struct RunReport: Sendable {
         self.outOfFoldRows = outOfFoldRows
         self.importances = importances
         self.history = history
+    }
+
+    /// training.csv: `fold,step,learning_rate,training_loss[,validation_loss]`, one row per
+    /// optimizer step (validation_loss empty where it was not measured), as a fine-tuning run
+    /// writes it.
+    static func readTraining(_ path: String) throws(ReportError) -> [TrainingRecord]? {
+        guard let rows = try readCSV(path, required: false), let header = rows.first else { return nil }
+        let fold = try column("fold", in: header, path: path)
+        let step = try column("step", in: header, path: path)
+        let rate = try column("learning_rate", in: header, path: path)
+        let loss = try column("training_loss", in: header, path: path)
+        let validation = header.firstIndex(of: "validation_loss")
+        var records: [TrainingRecord] = []
+        for (offset, row) in rows.dropFirst().enumerated() {
+            guard row.count == header.count, let f = Int(row[fold]), let s = Int(row[step]), let r = Double(row[rate]),
+                  let l = Double(row[loss]) else {
+                throw .malformed(path: path, line: offset + 2, reason: "expected integer fold and step and numeric learning_rate and training_loss")
+            }
+            var v: Double?
+            if let validation, !row[validation].isEmpty {
+                guard let value = Double(row[validation]) else {
+                    throw .malformed(path: path, line: offset + 2, reason: "validation_loss \"\(row[validation])\" is not a number")
+                }
+                v = value
+            }
+            records.append(TrainingRecord(fold: f, step: s, learningRate: r, trainingLoss: l, validationLoss: v))
+        }
+        return records
     }
 
     /// Reads config.json, metrics.json and oof.csv (required), importances.csv and history.csv
@@ -111,10 +141,12 @@ public struct RunReport: Sendable {
             history = byFold.keys.sorted().map { key in byFold[key]!.sorted { $0.0 < $1.0 }.map(\.1) }
         }
         let name = URL(fileURLWithPath: trimmed).lastPathComponent
-        return RunReport(
+        var report = RunReport(
             name: name, path: trimmed, config: config, metrics: metrics,
             reliability: ReliabilityBin.bins(confidence: confidence, correct: correct), outOfFoldRows: confidence.count,
             importances: importances, history: history)
+        report.training = try readTraining(trimmed + "/training.csv")
+        return report
     }
 
     static func column(_ name: String, in header: [String], path: String) throws(ReportError) -> Int {
@@ -138,5 +170,22 @@ public struct RunReport: Sendable {
         } catch {
             throw .unreadable(path: path, reason: error.description)
         }
+    }
+}
+
+/// One optimizer step of a gradient-trained run (training.csv).
+public struct TrainingRecord: Equatable, Sendable {
+    public var fold: Int
+    public var step: Int
+    public var learningRate: Double
+    public var trainingLoss: Double
+    public var validationLoss: Double?
+
+    public init(fold: Int, step: Int, learningRate: Double, trainingLoss: Double, validationLoss: Double? = nil) {
+        self.fold = fold
+        self.step = step
+        self.learningRate = learningRate
+        self.trainingLoss = trainingLoss
+        self.validationLoss = validationLoss
     }
 }

@@ -169,3 +169,45 @@ func svgElements(of html: String) -> [String] {
         #expect(!html.contains("Runs compared") && !html.contains("Run: "))
     }
 }
+
+/// training.csv (a gradient-trained run's optimizer steps) gives the learning curves by step and
+/// the learning-rate schedule.
+@Suite struct TrainingCurveTests {
+    @Test func trainingCsvGivesLossCurvesAndTheSchedule() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try writeRun(named: "finetune", in: directory, history: false)
+        try """
+            fold,step,learning_rate,training_loss,validation_loss
+            0,1,0.00001,1.10,
+            0,2,0.00002,1.05,1.07
+            0,3,0.000015,1.01,
+            0,4,0.00001,0.98,1.02
+            1,1,0.00001,1.12,
+            1,2,0.00002,1.06,1.08
+            """.write(toFile: path + "/training.csv", atomically: true, encoding: .utf8)
+        let run = try RunReport.load(path: path)
+        #expect(run.training?.count == 6)
+        #expect(run.training?[1] == TrainingRecord(fold: 0, step: 2, learningRate: 0.00002, trainingLoss: 1.05, validationLoss: 1.07))
+        #expect(run.training?[0].validationLoss == nil)
+        let charts = ReportBuilder.runCharts(run)
+        let losses = try #require(charts.first { $0.svg.contains("Training and validation loss") })
+        let schedule = try #require(charts.first { $0.svg.contains("Learning-rate schedule") })
+        for svg in [losses.svg, schedule.svg] { _ = try parseSVG(svg) }
+        // Two folds, each with a training and a validation series.
+        #expect(losses.svg.contains("fold 1 training") && losses.svg.contains("fold 2 validation"))
+        #expect(schedule.svg.contains("2.0e-05"))
+        #expect(schedule.svg.contains("optimizer step (count)"))
+
+        try "fold,step,learning_rate,training_loss\n0,1,fast,1.1\n".write(toFile: path + "/training.csv", atomically: true, encoding: .utf8)
+        do {
+            _ = try RunReport.load(path: path)
+            Issue.record("a malformed training.csv was accepted")
+        } catch {
+            #expect(error.description.contains("training.csv:2"))
+        }
+        // Feature-model runs have no training.csv and no such charts.
+        try FileManager.default.removeItem(atPath: path + "/training.csv")
+        #expect(!ReportBuilder.runCharts(try RunReport.load(path: path)).contains { $0.svg.contains("Learning-rate schedule") })
+    }
+}
