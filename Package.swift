@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Torch"]),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
-        .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting"]),
+        .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Models", "Tokenizers", "Torch"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),

@@ -17,11 +17,13 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var dataFingerprint: String?
     /// The feature model's settings (gbdt and linear runs).
     public var settings: FeatureModelSettings?
+    /// The fine-tuning settings (pair and cross runs).
+    public var finetune: FinetuneSettings?
 
     public init(
         formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, model: String, data: String,
         rows: Int, folds: Int, seed: UInt64, createdAt: String, dataFingerprint: String? = nil,
-        settings: FeatureModelSettings? = nil
+        settings: FeatureModelSettings? = nil, finetune: FinetuneSettings? = nil
     ) {
         self.formatVersion = formatVersion
         self.arenaVersion = arenaVersion
@@ -33,6 +35,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.dataFingerprint = dataFingerprint
         self.settings = settings
+        self.finetune = finetune
     }
 
     /// Whether a staged run with this config can be resumed by `other`: everything but the

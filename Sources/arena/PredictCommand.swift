@@ -1,5 +1,7 @@
 import ArenaData
 import ArgumentParser
+import Models
+import Torch
 import Training
 
 struct PredictCommand: ParsableCommand {
@@ -21,6 +23,15 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "The submission CSV to write (id, winner_model_a, winner_model_b, winner_tie).")
     var out: String
 
+    @Option(help: "For fine-tuned runs: cpu, cuda, cuda:N or auto.")
+    var device: String = "cpu"
+
+    @Option(help: "For fine-tuned runs: battles per forward pass (default: twice the training batch).")
+    var batchSize: Int?
+
+    @Option(help: "For fine-tuned runs: libtorch threads.")
+    var threads: Int?
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -39,6 +50,13 @@ struct PredictCommand: ParsableCommand {
         case TrainCommand.ModelKind.gbdt.rawValue, TrainCommand.ModelKind.linear.rawValue:
             let artifact = try RunFolder.readJSON(FeatureModelArtifact.self, runPath: runPath, name: "model.json")
             probabilities = try FeatureModelTraining.predict(battles: battles, artifact: artifact, runPath: runPath)
+        case ClassifierArchitecture.cross.rawValue, ClassifierArchitecture.pair.rawValue:
+            LibTorch.keepFreedMemory()
+            if let threads { try LibTorch.setThreadCount(threads) }
+            let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
+            probabilities = try FinetuneTraining.predict(
+                battles: battles, artifact: artifact, runPath: runPath, device: try Device(parsing: device), batchSize: batchSize,
+                progress: { done, total in logger.info("fold model \(done)/\(total) done") })
         default:
             throw TrainingError.incompatibleRun(
                 path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")

@@ -153,26 +153,13 @@ struct TrainCommand: ParsableCommand {
         }
         try run.writeJSON(metrics, to: "metrics.json")
         try run.writeJSON(config, to: "config.json")
-        writeReport(run: run, logger: logger)
+        ReportWriting.write(run: run, data: data, logger: logger)
         try run.commit()
         print(
             String(
                 format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
                 metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
                 ProgressClock.format(Date().timeIntervalSince(started)), run.path))
-    }
-
-    /// report.html in the run: the data set and this run. A run is complete without it, so a
-    /// failure is a warning.
-    private func writeReport(run: RunFolder, logger: Logger) {
-        do {
-            var report = try RunReport.load(path: run.stagingPath)
-            report.name = URL(fileURLWithPath: run.path).lastPathComponent
-            let summary = try DatasetSummary.summarize(path: data)
-            try run.write(ReportBuilder.html(data: summary, runs: [report]), to: "report.html")
-        } catch {
-            logger.warning("report.html was not written: \(error)")
-        }
     }
 
     private func trainFeatureModel(battles: [Battle], settings: FeatureModelSettings, run: RunFolder, logger: Logger) throws

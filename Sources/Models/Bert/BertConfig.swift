@@ -17,6 +17,8 @@ public struct BertConfig: Decodable, Equatable, Sendable {
     public var layerNormEps = 1e-12
     public var padTokenId = 0
     public var positionEmbeddingType = "absolute"
+    /// Dropout before the sequence-classification head (`classifier_dropout`; null: hidden_dropout_prob).
+    public var classifierDropout: Double?
 
     public init() {}
 
@@ -35,6 +37,7 @@ public struct BertConfig: Decodable, Equatable, Sendable {
         case layerNormEps = "layer_norm_eps"
         case padTokenId = "pad_token_id"
         case positionEmbeddingType = "position_embedding_type"
+        case classifierDropout = "classifier_dropout"
     }
 
     public init(from decoder: Decoder) throws {
@@ -54,6 +57,7 @@ public struct BertConfig: Decodable, Equatable, Sendable {
         config.layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? config.layerNormEps
         config.padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? config.padTokenId
         config.positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? config.positionEmbeddingType
+        config.classifierDropout = try c.decodeIfPresent(Double.self, forKey: .classifierDropout)
         self = config
     }
 

@@ -44,6 +44,8 @@ public struct DebertaV2Config: Decodable, Equatable, Sendable {
     public var poolerHiddenSize: Int?
     public var poolerDropout = 0.0
     public var poolerHiddenAct: Activation = .gelu
+    /// Dropout before the sequence-classification head (`cls_dropout`; absent: hidden_dropout_prob).
+    public var clsDropout: Double?
 
     public init() {}
 
@@ -73,6 +75,7 @@ public struct DebertaV2Config: Decodable, Equatable, Sendable {
         case convKernelSize = "conv_kernel_size"
         case poolerHiddenSize = "pooler_hidden_size"
         case poolerDropout = "pooler_dropout"
+        case clsDropout = "cls_dropout"
         case poolerHiddenAct = "pooler_hidden_act"
     }
 
@@ -105,6 +108,7 @@ public struct DebertaV2Config: Decodable, Equatable, Sendable {
         config.poolerHiddenSize = try c.decodeIfPresent(Int.self, forKey: .poolerHiddenSize)
         config.poolerDropout = try c.decodeIfPresent(Double.self, forKey: .poolerDropout) ?? config.poolerDropout
         config.poolerHiddenAct = try c.decodeIfPresent(Activation.self, forKey: .poolerHiddenAct) ?? config.poolerHiddenAct
+        config.clsDropout = try c.decodeIfPresent(Double.self, forKey: .clsDropout)
         self = config
     }
 

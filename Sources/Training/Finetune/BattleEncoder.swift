@@ -1,0 +1,130 @@
+import ArenaData
+import Models
+import Tokenizers
+
+/// Which turns of a multi-turn battle the text holds.
+public enum TurnSelection: String, Codable, Sendable, CaseIterable {
+    /// The first prompt and the first answers (the reference notebooks).
+    case first
+    /// Every turn; when the text is too long the prompt keeps its last turns.
+    case all
+}
+
+/// Turns a battle into token ids for a ``PreferenceClassifier``.
+///
+/// pair (S1): two texts, "Prompt: {p}\n\nResponse: {a}" and "Prompt: {p}\n\nResponse: {b}"
+/// (turns joined with "\n\n"), each framed `[CLS] ... [SEP]` and cut to `maxLength` on the right.
+///
+/// cross (S4): one sequence `[CLS] [PROMPT] p [RESPONSE_A] a [RESPONSE_B] b [SEP]`, turns joined
+/// by `[TURN]`. The markers are added tokens (ids after the vocabulary unless the vocabulary
+/// has them). When the three parts do not fit, each gets a fair share of the budget and what a
+/// short part leaves goes to the others (the share scheme of the best competition solutions);
+/// the prompt keeps its end (the last turns), the responses their beginning.
+public struct BattleEncoder: Sendable {
+    public let tokenizer: any Tokenizer
+    public let architecture: ClassifierArchitecture
+    public let maxLength: Int
+    public let turns: TurnSelection
+    /// Marker token ids, by ``markerTokens`` name.
+    public let markers: [String: Int]
+
+    public static let markerTokens = ["[PROMPT]", "[RESPONSE_A]", "[RESPONSE_B]", "[TURN]"]
+
+    public init(tokenizer: any Tokenizer, architecture: ClassifierArchitecture, maxLength: Int, turns: TurnSelection) throws(TrainingError) {
+        let minimum = architecture == .cross ? 8 : 3
+        guard maxLength >= minimum else {
+            throw TrainingError.invalidSetting("--max-length must be at least \(minimum) for a \(architecture.rawValue) model (got \(maxLength))")
+        }
+        self.tokenizer = tokenizer
+        self.architecture = architecture
+        self.maxLength = maxLength
+        self.turns = turns
+        var markers: [String: Int] = [:]
+        var next = tokenizer.vocabularySize
+        for token in Self.markerTokens {
+            if let id = tokenizer.id(of: token) {
+                markers[token] = id
+            } else if architecture == .cross {
+                markers[token] = next
+                next += 1
+            }
+        }
+        self.markers = markers
+    }
+
+    /// The ids the model's embeddings must hold: the tokenizer's and the new markers.
+    public var vocabularySize: Int { max(tokenizer.vocabularySize, (markers.values.max() ?? -1) + 1) }
+
+    /// The sequences of `battle` (two for pair, one for cross), with A and B exchanged when
+    /// `swapped`.
+    public func encode(_ battle: Battle, swapped: Bool = false) throws -> [[Int]] {
+        let first = swapped ? battle.responseB : battle.responseA
+        let second = swapped ? battle.responseA : battle.responseB
+        switch architecture {
+        case .pair:
+            return [try pairText(prompt: battle.prompt, response: first), try pairText(prompt: battle.prompt, response: second)]
+        case .cross:
+            return [try crossSequence(prompt: battle.prompt, a: first, b: second)]
+        }
+    }
+
+    func selected(_ turns: [String]) -> [String] {
+        self.turns == .first ? Array(turns.prefix(1)) : turns
+    }
+
+    func pairText(prompt: [String], response: [String]) throws -> [Int] {
+        let prompts = selected(prompt)
+        let responses = selected(response)
+        var pieces: [String] = []
+        for turn in 0..<max(prompts.count, responses.count) {
+            let p = turn < prompts.count ? prompts[turn] : ""
+            let r = turn < responses.count ? responses[turn] : ""
+            pieces.append("Prompt: \(p)\n\nResponse: \(r)")
+        }
+        return try tokenizer.encode(pieces.joined(separator: "\n\n"), maxLength: maxLength).ids
+    }
+
+    func joinedTurns(_ turns: [String]) throws -> [Int] {
+        var ids: [Int] = []
+        for (index, text) in selected(turns).enumerated() {
+            if index > 0, let turn = markers["[TURN]"] { ids.append(turn) }
+            ids += try tokenizer.tokenize(text)
+        }
+        return ids
+    }
+
+    func crossSequence(prompt: [String], a: [String], b: [String]) throws -> [Int] {
+        let specials = tokenizer.specialTokens
+        let p = try joinedTurns(prompt)
+        let ra = try joinedTurns(a)
+        let rb = try joinedTurns(b)
+        let shares = Self.shares(lengths: [p.count, ra.count, rb.count], budget: maxLength - 5)
+        var ids = [specials.classification]
+        ids.append(markers["[PROMPT]"] ?? specials.separator)
+        ids += p.suffix(shares[0])
+        ids.append(markers["[RESPONSE_A]"] ?? specials.separator)
+        ids += ra.prefix(shares[1])
+        ids.append(markers["[RESPONSE_B]"] ?? specials.separator)
+        ids += rb.prefix(shares[2])
+        ids.append(specials.separator)
+        return ids
+    }
+
+    /// Water-filling: each part gets at most its length; the budget is split evenly among the
+    /// parts that still want more, until it is spent or every part fits.
+    public static func shares(lengths: [Int], budget: Int) -> [Int] {
+        var shares = [Int](repeating: 0, count: lengths.count)
+        var left = max(budget, 0)
+        var open = lengths.indices.filter { lengths[$0] > 0 }
+        while left > 0, !open.isEmpty {
+            let each = max(left / open.count, 1)
+            for index in open where left > 0 {
+                let add = min(each, lengths[index] - shares[index], left)
+                shares[index] += add
+                left -= add
+            }
+            open = open.filter { shares[$0] < lengths[$0] }
+        }
+        return shares
+    }
+}

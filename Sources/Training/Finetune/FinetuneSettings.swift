@@ -1,0 +1,101 @@
+import Models
+
+/// The floating-point type of the forward pass.
+public enum Precision: String, Codable, Sendable, CaseIterable {
+    case float32
+    /// bfloat16 autocast (CPU and CUDA); weights, gradients and optimizer state stay float32.
+    case bfloat16
+    /// float16 autocast (CUDA).
+    case float16
+}
+
+/// How a transformer classifier is fine-tuned; saved in the run's config.json. Every field
+/// changes what is trained, so a resumed run must have the same settings.
+public struct FinetuneSettings: Codable, Sendable, Equatable {
+    public var architecture: ClassifierArchitecture
+    /// The pretrained model folder as given.
+    public var model: String
+    public var maxLength: Int
+    public var turns: TurnSelection
+    public var batchSize: Int
+    public var epochs: Int
+    /// At most this many optimizer steps per fold (nil: the epochs decide).
+    public var maxSteps: Int?
+    public var learningRate: Double
+    public var weightDecay: Double
+    /// The share of the steps spent warming up.
+    public var warmupFraction: Double
+    public var schedule: LearningRateSchedule.Shape
+    public var labelSmoothing: Double
+    /// Gradient clipping by global norm (nil: none).
+    public var clipNorm: Double?
+    /// Dropout before the classifier (nil: the config's).
+    public var headDropout: Double?
+    public var precision: Precision
+    /// Train on A/B-swapped copies too.
+    public var swapAugmentation: Bool
+    /// Average each prediction with the swapped battle's.
+    public var swapAveraging: Bool
+    /// Fit a temperature on the validation predictions.
+    public var calibrate: Bool
+    /// Consider fixed answers for identical and empty responses.
+    public var edgeCases: Bool
+    /// Validation passes per epoch (the last one at the end of the epoch).
+    public var evaluationsPerEpoch: Int
+    /// Stop after this many evaluations without a better validation log loss (nil: never).
+    public var patience: Int?
+    /// With one fold, the stratified share of rows held out for validation.
+    public var validationFraction: Double
+    public var seed: UInt64
+
+    public init(
+        architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first, batchSize: Int = 8,
+        epochs: Int = 1, maxSteps: Int? = nil, learningRate: Double = 2e-5, weightDecay: Double = 0.01, warmupFraction: Double = 0.1,
+        schedule: LearningRateSchedule.Shape = .linear, labelSmoothing: Double = 0, clipNorm: Double? = 1, headDropout: Double? = nil,
+        precision: Precision = .float32, swapAugmentation: Bool = false, swapAveraging: Bool = true, calibrate: Bool = true,
+        edgeCases: Bool = true, evaluationsPerEpoch: Int = 1, patience: Int? = nil, validationFraction: Double = 0.2, seed: UInt64 = 0
+    ) {
+        self.architecture = architecture
+        self.model = model
+        self.maxLength = maxLength
+        self.turns = turns
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.maxSteps = maxSteps
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.warmupFraction = warmupFraction
+        self.schedule = schedule
+        self.labelSmoothing = labelSmoothing
+        self.clipNorm = clipNorm
+        self.headDropout = headDropout
+        self.precision = precision
+        self.swapAugmentation = swapAugmentation
+        self.swapAveraging = swapAveraging
+        self.calibrate = calibrate
+        self.edgeCases = edgeCases
+        self.evaluationsPerEpoch = evaluationsPerEpoch
+        self.patience = patience
+        self.validationFraction = validationFraction
+        self.seed = seed
+    }
+
+    /// Checks the ranges; the message names the command-line option.
+    public func validate() throws(TrainingError) {
+        func require(_ condition: Bool, _ message: String) throws(TrainingError) {
+            if !condition { throw TrainingError.invalidSetting(message) }
+        }
+        try require(batchSize >= 1, "--batch-size must be at least 1 (got \(batchSize))")
+        try require(epochs >= 1, "--epochs must be at least 1 (got \(epochs))")
+        try require(maxSteps.map { $0 >= 1 } ?? true, "--max-steps must be at least 1")
+        try require(learningRate > 0 && learningRate.isFinite, "--learning-rate must be positive (got \(learningRate))")
+        try require(weightDecay >= 0, "--weight-decay must not be negative (got \(weightDecay))")
+        try require((0..<1).contains(warmupFraction), "--warmup must be in [0, 1) (got \(warmupFraction))")
+        try require((0..<1).contains(labelSmoothing), "--label-smoothing must be in [0, 1) (got \(labelSmoothing))")
+        try require(clipNorm.map { $0 > 0 } ?? true, "--clip-norm must be positive")
+        try require(headDropout.map { (0..<1).contains($0) } ?? true, "--head-dropout must be in [0, 1)")
+        try require(evaluationsPerEpoch >= 1, "--evaluations-per-epoch must be at least 1")
+        try require(patience.map { $0 >= 1 } ?? true, "--patience must be at least 1")
+        try require(validationFraction > 0 && validationFraction < 1, "--validation-fraction must be in (0, 1) (got \(validationFraction))")
+    }
+}

@@ -1,0 +1,244 @@
+import ArenaData
+import Evaluation
+import Foundation
+import Models
+import Tokenizers
+import Torch
+
+/// The fitted transformer model of a run, saved as `model.json`; the fold weights are
+/// `fold-K.safetensors` and `model/` holds config.json and the tokenizer files.
+public struct FinetuneArtifact: Codable, Sendable {
+    public var settings: FinetuneSettings
+    public var modelType: String
+    /// Token ids the embeddings hold (the tokenizer's and the added markers).
+    public var vocabularySize: Int
+    public var folds: Int
+    /// Per fold, the optimizer step whose weights were kept.
+    public var bestSteps: [Int]
+    public var temperature: TemperatureScaling?
+    public var edgeCases: EdgeCaseRules?
+
+    public static func weightsFile(fold: Int) -> String { "fold-\(fold).safetensors" }
+    public static let modelFolder = "model"
+    /// Tokenizer files copied from the pretrained folder.
+    static let tokenizerFiles = ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spm.model"]
+}
+
+/// The outcome of `arena finetune`.
+public struct FinetuneRunResult {
+    public var artifact: FinetuneArtifact
+    /// The rows that have a validation prediction (all rows with k folds; the held-out share
+    /// with one), their fold and their final predictions.
+    public var validatedRows: [Int]
+    public var folds: [Int]
+    public var predictions: [[Double]]
+    public var metrics: RunMetrics
+    public var stepLogLoss: [(step: String, logLoss: Double)]
+    public var records: [StepRecord]
+
+    /// training.csv: fold, step, learning_rate, training_loss, validation_loss (empty between
+    /// validation passes).
+    public var trainingCSV: String {
+        var writer = CSVWriter()
+        writer.write(["fold", "step", "learning_rate", "training_loss", "validation_loss"])
+        for record in records {
+            writer.write([
+                String(record.fold), String(record.step), String(record.learningRate), String(record.trainingLoss),
+                record.validationLoss.map { String($0) } ?? "",
+            ])
+        }
+        return writer.take()
+    }
+}
+
+public enum FinetuneTraining {
+    /// Loads the pretrained folder, its tokenizer and the battle encoder.
+    public static func prepare(settings: FinetuneSettings) throws -> (folder: ModelFolder, encoder: BattleEncoder) {
+        let folder = try ModelFolder(path: settings.model)
+        let tokenizer = try TokenizerLoader.load(folder: settings.model)
+        let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: settings.architecture, maxLength: settings.maxLength, turns: settings.turns)
+        return (folder, encoder)
+    }
+
+    /// Fine-tunes `settings.model` on `battles`: k folds (or one stratified hold-out split when
+    /// `folds` is 1), each trained by ``FoldTrainer`` from the pretrained weights; then a
+    /// temperature and the edge-case rules fitted on the validation predictions. Finished folds
+    /// and the state of the running fold stay in the staging folder, so `resume` continues.
+    public static func run(
+        battles: [Battle], settings: FinetuneSettings, folds foldCount: Int, run: RunFolder, resume: Bool, device: Device,
+        checkpointSeconds: Double = 300, log: (String) -> Void = { _ in }, progress: @escaping (FinetuneProgress) -> Void = { _ in },
+        shouldStop: @escaping (Int, Int) -> Bool = { _, _ in false }
+    ) throws -> FinetuneRunResult {
+        try settings.validate()
+        guard foldCount >= 1 else { throw TrainingError.invalidSetting("--folds must be at least 1 (got \(foldCount))") }
+        let labels = try battles.map { battle throws(TrainingError) -> Int in
+            guard let winner = battle.winner else { throw TrainingError.noLabels(path: battle.id) }
+            return winner.rawValue
+        }
+        let (folder, encoder) = try prepare(settings: settings)
+        let assignment: [Int]
+        if foldCount == 1 {
+            let split = try StratifiedKFold.holdout(labels: labels, fraction: settings.validationFraction, seed: settings.seed)
+            var marks = [Int](repeating: -1, count: battles.count)
+            for row in split.heldOut { marks[row] = 0 }
+            assignment = marks
+        } else {
+            assignment = try StratifiedKFold.assign(labels: labels, folds: foldCount, seed: settings.seed)
+        }
+        let started = Date()
+        let encoded = try encoder.encodeAll(battles, swapped: settings.swapAugmentation || settings.swapAveraging)
+        let tokens = encoded.reduce(0) { $0 + $1.direct.reduce(0) { $0 + $1.count } }
+        log("tokenized \(battles.count) battles (\(tokens) tokens, \(settings.architecture.rawValue), max length \(settings.maxLength)) in \(ProgressClock.format(Date().timeIntervalSince(started)))")
+        try writeModelFolder(from: folder, vocabularySize: encoder.vocabularySize, to: run.file(FinetuneArtifact.modelFolder))
+
+        var outcomes: [FoldOutcome] = []
+        for fold in 0..<foldCount {
+            let outcomeFile = "fold-\(fold).outcome.json"
+            let weightsFile = run.file(FinetuneArtifact.weightsFile(fold: fold))
+            if resume, FileManager.default.fileExists(atPath: run.file(outcomeFile)), FileManager.default.fileExists(atPath: weightsFile) {
+                outcomes.append(try RunFolder.readJSON(FoldOutcome.self, runPath: run.stagingPath, name: outcomeFile))
+                log("fold \(fold + 1)/\(foldCount): finished earlier, kept")
+                continue
+            }
+            let training = assignment.indices.filter { foldCount == 1 ? assignment[$0] != 0 : assignment[$0] != fold }
+            let validation = assignment.indices.filter { assignment[$0] == fold }
+            let classifier = try PreferenceClassifier(
+                folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
+                headDropout: settings.headDropout, device: device, seed: settings.seed &+ UInt64(fold))
+            let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
+            if fold == 0 {
+                let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
+                log("\(settings.model): \(folder.modelType), \(try classifier.store.parameterCount()) parameters, \(report.loaded.count) tensors loaded\(head)")
+            }
+            let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
+            let trainer = FoldTrainer(settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds)
+            log("fold \(fold + 1)/\(foldCount): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
+            let outcome = try trainer.train(
+                encoded: encoded, labels: labels, training: training, validation: validation, bestWeightsFile: weightsFile,
+                stateFolder: run.file("fold-\(fold).state"), resume: resume, progress: progress,
+                shouldStop: { step in shouldStop(fold, step) })
+            try run.writeJSON(outcome, to: outcomeFile)
+            try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
+            log(String(format: "fold %d/%d: best validation log loss %.5f at step %d (%@)", fold + 1, foldCount, outcome.bestLoss, outcome.bestStep,
+                       ProgressClock.format(outcome.seconds)))
+            outcomes.append(outcome)
+        }
+
+        var validatedRows: [Int] = []
+        var rowFolds: [Int] = []
+        var predictions: [[Double]] = []
+        for outcome in outcomes {
+            let rows = assignment.indices.filter { assignment[$0] == outcome.fold }
+            guard rows.count == outcome.validationPredictions.count else {
+                throw TrainingError.corruptRun(path: run.file("fold-\(outcome.fold).outcome.json"), reason: "\(outcome.validationPredictions.count) predictions for \(rows.count) validation rows")
+            }
+            validatedRows += rows
+            rowFolds += rows.map { _ in outcome.fold }
+            predictions += outcome.validationPredictions
+        }
+        let order = validatedRows.indices.sorted { validatedRows[$0] < validatedRows[$1] }
+        validatedRows = order.map { validatedRows[$0] }
+        rowFolds = order.map { rowFolds[$0] }
+        predictions = order.map { predictions[$0] }
+        let validatedLabels = validatedRows.map { labels[$0] }
+        let validatedBattles = validatedRows.map { battles[$0] }
+
+        var steps: [(String, Double)] = [("model", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels))]
+        var temperature: TemperatureScaling?
+        if settings.calibrate {
+            let fitted = try TemperatureScaling.fit(probabilities: predictions, labels: validatedLabels)
+            temperature = fitted
+            predictions = fitted.apply(predictions)
+            steps.append(("calibrated", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels)))
+        }
+        var edgeCases: EdgeCaseRules?
+        if settings.edgeCases {
+            let rules = try EdgeCaseRules.select(battles: validatedBattles, folds: rowFolds, outOfFold: predictions)
+            edgeCases = rules
+            predictions = rules.apply(to: predictions, battles: validatedBattles)
+            steps.append(("edge cases", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels)))
+        }
+        var metrics = try RunMetrics(outOfFold: predictions, labels: validatedLabels, folds: rowFolds)
+        metrics.steps = steps.map { RunMetrics.Step(step: $0.0, logLoss: $0.1) }
+        let artifact = FinetuneArtifact(
+            settings: settings, modelType: folder.modelType, vocabularySize: encoder.vocabularySize, folds: foldCount,
+            bestSteps: outcomes.map(\.bestStep), temperature: temperature, edgeCases: edgeCases)
+        return FinetuneRunResult(
+            artifact: artifact, validatedRows: validatedRows, folds: rowFolds, predictions: predictions, metrics: metrics,
+            stepLogLoss: steps, records: outcomes.flatMap(\.records))
+    }
+
+    /// Removes the fold outcomes and states from a finished run's staging folder.
+    public static func removeCheckpoints(folds: Int, run: RunFolder) {
+        for fold in 0..<folds {
+            for name in ["fold-\(fold).outcome.json", "fold-\(fold).state", "fold-\(fold).state.old", "fold-\(fold).state.new"] {
+                try? FileManager.default.removeItem(atPath: run.file(name))
+            }
+        }
+    }
+
+    /// `model/` of a run: the pretrained config.json with the embeddings' new vocab_size, and
+    /// the tokenizer files.
+    static func writeModelFolder(from folder: ModelFolder, vocabularySize: Int, to destination: String) throws {
+        let manager = FileManager.default
+        do { try manager.createDirectory(atPath: destination, withIntermediateDirectories: true) } catch {
+            throw TrainingError.io(DataError.writeFailed(path: destination, reason: error.localizedDescription))
+        }
+        guard let data = manager.contents(atPath: folder.configFile),
+              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else {
+            throw TrainingError.io(DataError.writeFailed(path: folder.configFile, reason: "cannot read it back"))
+        }
+        config["vocab_size"] = max(vocabularySize, config["vocab_size"] as? Int ?? 0)
+        let output: Data
+        do { output = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) } catch {
+            throw TrainingError.io(DataError.writeFailed(path: destination + "/config.json", reason: "\(error)"))
+        }
+        do { try AtomicFile.write(Array(output) + [0x0A], to: destination + "/config.json") } catch { throw TrainingError.io(error) }
+        for name in FinetuneArtifact.tokenizerFiles {
+            let source = (folder.path as NSString).appendingPathComponent(name)
+            guard manager.fileExists(atPath: source) else { continue }
+            let target = destination + "/" + name
+            guard let bytes = manager.contents(atPath: source) else {
+                throw TrainingError.io(DataError.writeFailed(path: source, reason: "cannot read it"))
+            }
+            do { try AtomicFile.write(Array(bytes), to: target) } catch { throw TrainingError.io(error) }
+        }
+    }
+
+    /// Predicts `battles` with a finished fine-tuned run: each fold model (swap-averaged when the
+    /// run was), their mean, then the run's temperature and edge-case rules.
+    public static func predict(
+        battles: [Battle], artifact: FinetuneArtifact, runPath: String, device: Device, batchSize: Int? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [[Double]] {
+        let modelPath = runPath + "/" + FinetuneArtifact.modelFolder
+        let folder = try ModelFolder(path: modelPath)
+        let tokenizer = try TokenizerLoader.load(folder: modelPath)
+        let encoder = try BattleEncoder(
+            tokenizer: tokenizer, architecture: artifact.settings.architecture, maxLength: artifact.settings.maxLength, turns: artifact.settings.turns)
+        guard encoder.vocabularySize == artifact.vocabularySize else {
+            throw TrainingError.corruptRun(
+                path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
+        }
+        let encoded = try encoder.encodeAll(battles, swapped: artifact.settings.swapAveraging)
+        var foldPredictions: [[[Double]]] = []
+        for fold in 0..<artifact.folds {
+            let classifier = try PreferenceClassifier(
+                folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
+                headDropout: artifact.settings.headDropout, device: device)
+            let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
+            guard FileManager.default.fileExists(atPath: weights) else {
+                throw TrainingError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
+            }
+            try classifier.loadWeights(file: weights)
+            let runner = ClassifierRunner(classifier: classifier, paddingID: tokenizer.specialTokens.padding, device: device, precision: artifact.settings.precision)
+            foldPredictions.append(try runner.predict(encoded, batchSize: batchSize ?? artifact.settings.batchSize * 2))
+            progress(fold + 1, artifact.folds)
+        }
+        var probabilities = Ensemble.mean(foldPredictions)
+        if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }
+        if let rules = artifact.edgeCases { probabilities = rules.apply(to: probabilities, battles: battles) }
+        return probabilities
+    }
+}

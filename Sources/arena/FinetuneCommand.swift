@@ -1,0 +1,222 @@
+import ArenaData
+import ArgumentParser
+import Foundation
+import Logging
+import Models
+import Report
+import Torch
+import Training
+
+struct FinetuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Fine-tune a pretrained encoder (BERT / MiniLM, DeBERTa-v3) to predict the preferred response.",
+        discussion: """
+            --model is a Hugging Face folder (config.json, model.safetensors or pytorch_model.bin, \
+            and vocab.txt / tokenizer.json or spm.model). Architectures: cross (one sequence \
+            "[CLS] [PROMPT] p [RESPONSE_A] a [RESPONSE_B] b [SEP]" with a sequence-classification \
+            head; each part gets a share of --max-length) and pair (the shared-weight layout of the \
+            KerasNLP starter: "Prompt: p\\n\\nResponse: r" for each response through one encoder, \
+            mean-pooled, concatenated, one linear layer).
+
+            Training: AdamW (no weight decay on biases and LayerNorms), linear warm-up then linear, \
+            cosine or constant decay, cross-entropy with optional label smoothing, gradient \
+            clipping, optional bfloat16 autocast; a validation pass each epoch (or more often) \
+            keeps the best weights and can stop early. With --folds 1 a stratified \
+            --validation-fraction is held out; with --folds K every row gets an out-of-fold \
+            prediction and prediction averages the K models. A temperature and fixed answers for \
+            identical or empty responses are fitted on the validation predictions.
+
+            The run folder holds config.json, model.json, model/ (config.json and tokenizer \
+            files), fold-K.safetensors (Hugging Face names; a cross run is a \
+            *ForSequenceClassification state dict), metrics.json, oof.csv, training.csv (each \
+            optimizer step: learning rate, training loss, validation loss) and report.html. It is \
+            written under NAME.partial; each fold's weights, optimizer and position are saved \
+            there at each validation pass and every --checkpoint-seconds, and --resume continues \
+            a killed run from them.
+            """
+    )
+
+    @Option(help: "Labelled training data (Kaggle train.csv schema, or .jsonl).")
+    var data: String
+
+    @Option(help: "The pretrained Hugging Face model folder.")
+    var model: String
+
+    @Option(help: "The run folder to write.")
+    var out: String
+
+    @Option(help: "cross or pair.")
+    var architecture: String = "cross"
+
+    @Option(help: "Tokens per sequence.")
+    var maxLength = 256
+
+    @Option(help: "Which turns: first or all.")
+    var turns: String = "first"
+
+    @Option(help: "Battles per optimizer step.")
+    var batchSize = 8
+
+    @Option(help: "Passes over the training rows.")
+    var epochs = 1
+
+    @Option(help: "At most this many optimizer steps per fold.")
+    var maxSteps: Int?
+
+    @Option(help: "Peak learning rate.")
+    var learningRate = 2e-5
+
+    @Option(help: "AdamW weight decay (not on biases and LayerNorms).")
+    var weightDecay = 0.01
+
+    @Option(help: "Share of the steps spent warming up.")
+    var warmup = 0.1
+
+    @Option(help: "Decay after the warm-up: linear, cosine or constant.")
+    var schedule: String = "linear"
+
+    @Option(help: "Label smoothing of the cross-entropy.")
+    var labelSmoothing = 0.0
+
+    @Option(help: "Clip the gradients' global norm to this (0: no clipping).")
+    var clipNorm = 1.0
+
+    @Option(help: "Dropout before the classifier (default: the model config's).")
+    var headDropout: Double?
+
+    @Option(help: "float32 or bfloat16 (autocast; on CUDA also float16).")
+    var precision: String = "float32"
+
+    @Option(help: "Cross-validation folds; 1 holds out --validation-fraction instead.")
+    var folds = 1
+
+    @Option(help: "With --folds 1, the stratified share of rows held out for validation.")
+    var validationFraction = 0.2
+
+    @Option(help: "Validation passes per epoch.")
+    var evaluationsPerEpoch = 1
+
+    @Option(help: "Stop a fold after this many validation passes without improvement.")
+    var patience: Int?
+
+    @Option(help: "Seed of the split, the head's initial weights, the batch order and dropout.")
+    var seed: UInt64 = 0
+
+    @Option(help: "cpu, cuda, cuda:N or auto.")
+    var device: String = "cpu"
+
+    @Option(help: "libtorch threads (default: libtorch's choice).")
+    var threads: Int?
+
+    @Option(help: "Save the running fold's state at least this often (seconds).")
+    var checkpointSeconds = 300.0
+
+    @Flag(inversion: .prefixedNo, help: "Train on A/B-swapped copies too (doubles the steps).")
+    var swapAugmentation = false
+
+    @Flag(inversion: .prefixedNo, help: "Average each prediction with the swapped battle's.")
+    var swapAveraging = true
+
+    @Flag(inversion: .prefixedNo, help: "Fit a temperature on the validation predictions.")
+    var calibration = true
+
+    @Flag(inversion: .prefixedNo, help: "Consider fixed answers for identical and empty responses.")
+    var edgeCases = true
+
+    @Flag(help: "Replace an existing run folder.")
+    var overwrite = false
+
+    @Flag(help: "Continue an interrupted run from OUT.partial.")
+    var resume = false
+
+    @Flag(help: "Stop at the first row whose text cells do not decode, instead of skipping it.")
+    var strict = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func settings() throws -> FinetuneSettings {
+        guard let architecture = ClassifierArchitecture(rawValue: architecture) else {
+            throw ValidationError("--architecture must be cross or pair, not \(architecture)")
+        }
+        guard let turns = TurnSelection(rawValue: turns) else { throw ValidationError("--turns must be first or all, not \(turns)") }
+        guard let schedule = LearningRateSchedule.Shape(rawValue: schedule) else {
+            throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)")
+        }
+        guard let precision = Precision(rawValue: precision) else {
+            throw ValidationError("--precision must be float32, bfloat16 or float16, not \(precision)")
+        }
+        return FinetuneSettings(
+            architecture: architecture, model: model, maxLength: maxLength, turns: turns, batchSize: batchSize, epochs: epochs,
+            maxSteps: maxSteps, learningRate: learningRate, weightDecay: weightDecay, warmupFraction: warmup, schedule: schedule,
+            labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil, headDropout: headDropout, precision: precision,
+            swapAugmentation: swapAugmentation, swapAveraging: swapAveraging, calibrate: calibration, edgeCases: edgeCases,
+            evaluationsPerEpoch: evaluationsPerEpoch, patience: patience, validationFraction: validationFraction, seed: seed)
+    }
+
+    func validate() throws {
+        let settings = try settings()
+        do { try settings.validate() } catch { throw ValidationError(error.description) }
+        guard folds >= 1 else { throw ValidationError("--folds must be at least 1 (got \(folds))") }
+        guard clipNorm >= 0 else { throw ValidationError("--clip-norm must not be negative") }
+        guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must not be negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let logger = global.makeLogger("finetune")
+        LibTorch.keepFreedMemory()
+        if let threads { try LibTorch.setThreadCount(threads) }
+        let device = try Device(parsing: self.device)
+        let settings = try settings()
+        // Fail on the model folder before reading the data.
+        _ = try FinetuneTraining.prepare(settings: settings)
+        let battles = try DataLoading.training(path: data, strict: strict, logger: logger)
+        guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
+        let run = try RunFolder.create(at: out, overwrite: overwrite, resume: resume)
+        let started = Date()
+        let config = RunConfig(
+            model: settings.architecture.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
+            createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles), finetune: settings)
+        if resume, run.hasStagedFiles {
+            let staged = try RunFolder.readJSON(RunConfig.self, runPath: run.stagingPath, name: "config.json")
+            guard staged.canResume(as: config) else {
+                throw TrainingError.invalidSetting("\(run.stagingPath) holds a run with other data or settings; drop --resume to start over")
+            }
+            logger.info("resuming from \(run.stagingPath)")
+        }
+        try run.writeJSON(config, to: "config.json")
+        let result = try FinetuneTraining.run(
+            battles: battles, settings: settings, folds: folds, run: run, resume: resume, device: device,
+            checkpointSeconds: checkpointSeconds, log: { logger.info("\($0)") },
+            progress: { event in
+                var line = String(
+                    format: "fold %d/%d step %d/%d (epoch %.2f): loss %.4f, lr %.2e, %.1f battles/s", event.fold + 1, folds, event.step,
+                    event.totalSteps, event.epoch, event.trainingLoss, event.learningRate, event.examplesPerSecond)
+                if let validation = event.validationLoss { line += String(format: ", validation log loss %.5f", validation) }
+                let done = Double(event.step) / Double(max(event.totalSteps, 1))
+                if done > 0, done < 1 {
+                    line += ", ETA \(ProgressClock.format(event.elapsed * (1 - done) / done)) for this fold"
+                }
+                logger.info("\(line)")
+            })
+        for step in result.stepLogLoss {
+            logger.info("validation log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
+        }
+        if let temperature = result.artifact.temperature {
+            logger.info("temperature \(String(format: "%.3f", temperature.temperature))")
+        }
+        let validatedBattles = result.validatedRows.map { battles[$0] }
+        try run.write(CrossValidation.outOfFoldCSV(battles: validatedBattles, folds: result.folds, predictions: result.predictions), to: "oof.csv")
+        try run.write(result.trainingCSV, to: "training.csv")
+        try run.writeJSON(result.artifact, to: "model.json")
+        try run.writeJSON(result.metrics, to: "metrics.json")
+        FinetuneTraining.removeCheckpoints(folds: folds, run: run)
+        ReportWriting.write(run: run, data: data, logger: logger)
+        try run.commit()
+        print(
+            String(
+                format: "validation log loss %.5f, accuracy %.4f over %d rows (%@); run saved to %@", result.metrics.oofLogLoss,
+                result.metrics.oofAccuracy, result.validatedRows.count, ProgressClock.format(Date().timeIntervalSince(started)), run.path))
+    }
+}
