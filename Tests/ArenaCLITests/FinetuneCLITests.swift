@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import Torch
+
+/// `arena finetune` and `arena predict` on a fine-tuned run, with the real all-MiniLM-L6-v2
+/// (a few steps on synthetic rows: this checks the command end to end, not the quality).
+@Suite(.serialized) struct FinetuneCLITests {
+    func syntheticData(rows: Int, in folder: URL) throws -> String {
+        let data = folder.appendingPathComponent("train.csv").path
+        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", "3", "--out", data])
+        #expect(result.status == 0, "\(result.standardError)")
+        return data
+    }
+
+    @Test func finetunesPredictsAndReports() throws {
+        let model = try #require(EmbedCLITests.miniLM, "all-MiniLM-L6-v2 is not installed: run scripts/setup-models.sh")
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try syntheticData(rows: 40, in: folder)
+        let run = folder.appendingPathComponent("runs/minilm").path
+        let arguments = [
+            "finetune", "--data", data, "--model", model, "--out", run, "--max-length", "32", "--batch-size", "4", "--max-steps", "3",
+            "--threads", "1", "--learning-rate", "1e-4",
+        ]
+        let result = try CLI.run(arguments)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("fold 1/1 step 3/3"), "\(result.standardError)")
+        #expect(result.standardOutput.contains("validation log loss"))
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: run))
+        #expect(files == ["config.json", "model.json", "model", "fold-0.safetensors", "metrics.json", "oof.csv", "training.csv", "report.html"])
+        #expect(!FileManager.default.fileExists(atPath: run + ".partial"))
+
+        // The run's model folder: the tokenizer files and config.json with the four markers added.
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/model/config.json"))) as? [String: Any]
+        #expect(config?["vocab_size"] as? Int == 30522 + 4)
+        #expect(FileManager.default.fileExists(atPath: run + "/model/vocab.txt"))
+        let weights = try SafetensorsFile(path: run + "/fold-0.safetensors")
+        #expect(weights.info("bert.embeddings.word_embeddings.weight")?.shape == [30526, 384])
+        #expect(weights.info("classifier.weight")?.shape == [3, 384])
+        #expect(weights.metadata["format"] == "pt")
+
+        let training = try String(contentsOfFile: run + "/training.csv", encoding: .utf8).split(separator: "\n")
+        #expect(training.first == "fold,step,learning_rate,training_loss,validation_loss")
+        #expect(training.count == 4)
+        #expect(training.last?.hasPrefix("0,3,") == true && training.last?.hasSuffix(",") == false)
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(report.contains("Training and validation loss"))
+        #expect(report.contains("Learning-rate schedule"))
+
+        let submission = folder.appendingPathComponent("submission.csv").path
+        let predicted = try CLI.run(["predict", "--run", run, "--data", data, "--out", submission, "--threads", "1"])
+        #expect(predicted.status == 0, "\(predicted.standardError)")
+        let lines = try String(contentsOfFile: submission, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 41)
+        for line in lines.dropFirst() {
+            let values = line.split(separator: ",").dropFirst().compactMap { Double($0) }
+            #expect(values.count == 3 && abs(values.reduce(0, +) - 1) < 1e-9)
+        }
+
+        // The same folder again: refused without --overwrite; --resume with other settings refused.
+        let again = try CLI.run(arguments)
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("a run already exists there"), "\(again.standardError)")
+    }
+
+    @Test func badSettingsAndInputsGiveClearErrors() throws {
+        let model = try #require(EmbedCLITests.miniLM, "all-MiniLM-L6-v2 is not installed: run scripts/setup-models.sh")
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try syntheticData(rows: 12, in: folder)
+        let out = folder.appendingPathComponent("run").path
+        func finetune(_ extra: [String]) throws -> CLIResult {
+            try CLI.run(["finetune", "--data", data, "--out", out, "--threads", "1"] + extra)
+        }
+        var result = try finetune(["--model", model, "--architecture", "siamese"])
+        #expect(result.status == 64)
+        #expect(result.standardError.contains("--architecture must be cross or pair, not siamese"), "\(result.standardError)")
+        result = try finetune(["--model", model, "--learning-rate=-1"])
+        #expect(result.standardError.contains("--learning-rate must be positive"), "\(result.standardError)")
+        result = try finetune(["--model", model, "--max-length", "6"])
+        #expect(result.standardError.contains("--max-length must be at least 8"), "\(result.standardError)")
+        result = try finetune(["--model", folder.path])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("no config.json"), "\(result.standardError)")
+
+        // A test file (no labels) cannot be trained on.
+        let unlabelled = folder.appendingPathComponent("test.csv").path
+        try "id,prompt,response_a,response_b\n1,\"[\"\"a\"\"]\",\"[\"\"b\"\"]\",\"[\"\"c\"\"]\"\n".write(toFile: unlabelled, atomically: true, encoding: .utf8)
+        result = try CLI.run(["finetune", "--data", unlabelled, "--model", model, "--out", out])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("winner_model_a"), "\(result.standardError)")
+
+        // --resume onto a staged run of other settings.
+        try FileManager.default.createDirectory(atPath: out + ".partial", withIntermediateDirectories: true)
+        try #"{"format_version": 1, "arena_version": "0.1.0", "model": "cross", "data": "x", "rows": 1, "folds": 1, "seed": 0, "created_at": "now"}"#
+            .write(toFile: out + ".partial/config.json", atomically: true, encoding: .utf8)
+        result = try finetune(["--model", model, "--resume"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("holds a run with other data or settings"), "\(result.standardError)")
+    }
+}
