@@ -72,7 +72,7 @@ struct EmbedCommand: ParsableCommand {
         let logger = global.makeLogger("embed")
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
-        let device = try Device(parsing: self.device)
+        let device = try DeviceOption.resolve(self.device)
         let pooling = Pooling(rawValue: pooling) ?? .mean
         let folder = try ModelFolder(path: model)
         let tokenizer = try TokenizerLoader.load(folder: model)

@@ -167,7 +167,7 @@ struct FinetuneCommand: ParsableCommand {
         let logger = global.makeLogger("finetune")
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
-        let device = try Device(parsing: self.device)
+        let device = try DeviceOption.resolve(self.device)
         let settings = try settings()
         // Fail on the model folder before reading the data.
         _ = try FinetuneTraining.prepare(settings: settings)

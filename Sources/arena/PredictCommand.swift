@@ -55,7 +55,7 @@ struct PredictCommand: ParsableCommand {
             if let threads { try LibTorch.setThreadCount(threads) }
             let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
             probabilities = try FinetuneTraining.predict(
-                battles: battles, artifact: artifact, runPath: runPath, device: try Device(parsing: device), batchSize: batchSize,
+                battles: battles, artifact: artifact, runPath: runPath, device: try DeviceOption.resolve(device), batchSize: batchSize,
                 progress: { done, total in logger.info("fold model \(done)/\(total) done") })
         default:
             throw TrainingError.incompatibleRun(

@@ -37,14 +37,14 @@ public struct FinetuneRunResult {
     public var records: [StepRecord]
 
     /// training.csv: fold, step, learning_rate, training_loss, validation_loss (empty between
-    /// validation passes).
+    /// validation passes), seconds (the step's wall time).
     public var trainingCSV: String {
         var writer = CSVWriter()
-        writer.write(["fold", "step", "learning_rate", "training_loss", "validation_loss"])
+        writer.write(["fold", "step", "learning_rate", "training_loss", "validation_loss", "seconds"])
         for record in records {
             writer.write([
                 String(record.fold), String(record.step), String(record.learningRate), String(record.trainingLoss),
-                record.validationLoss.map { String($0) } ?? "",
+                record.validationLoss.map { String($0) } ?? "", record.seconds.map { String(format: "%.4f", $0) } ?? "",
             ])
         }
         return writer.take()

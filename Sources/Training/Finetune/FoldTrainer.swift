@@ -11,6 +11,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     public var trainingLoss: Double
     public var validationLoss: Double?
+    /// Wall time of the step: forward, backward, clipping and the optimizer (not validation).
+    public var seconds: Double?
 }
 
 /// What a fold's training left: the best validation predictions and its history.
@@ -180,6 +182,7 @@ public struct FoldTrainer {
                 epochCache = (epoch, Self.epochBatches(examples: examples, lengths: lengths, batchSize: settings.batchSize, seed: seed))
             }
             guard let batch = epochCache?.batches[batchIndex] else { break }
+            let stepStarted = Date()
             let rate = schedule.rate(at: state.step)
             try optimizer.setLearningRate(rate)
             // Dropout masks depend only on the seed and the step, so a resumed fold draws the same.
@@ -201,7 +204,9 @@ public struct FoldTrainer {
             lossSum += lossValue
             lossCount += 1
             examplesSinceReport += batch.count
-            state.records.append(StepRecord(fold: fold, step: state.step, learningRate: rate, trainingLoss: lossValue, validationLoss: nil))
+            state.records.append(StepRecord(
+                fold: fold, step: state.step, learningRate: rate, trainingLoss: lossValue, validationLoss: nil,
+                seconds: Date().timeIntervalSince(stepStarted)))
 
             let endOfEpoch = state.step % stepsPerEpoch == 0
             let evaluationDue = state.step % evaluationInterval == 0 || endOfEpoch || state.step == totalSteps

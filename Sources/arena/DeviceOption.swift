@@ -1,0 +1,18 @@
+import ArgumentParser
+import Torch
+
+/// `--device` of the libtorch commands.
+enum DeviceOption {
+    /// The device named by `text` ("cpu", "cuda", "cuda:N", "auto"), checked against the CUDA
+    /// devices libtorch sees, so a CPU-only build fails at once with a clear message.
+    static func resolve(_ text: String) throws -> Device {
+        let device: Device
+        do { device = try Device(parsing: text) } catch { throw ValidationError("--device: \(error)") }
+        if case .cuda(let index) = device, index >= Device.cudaDeviceCount {
+            throw ValidationError(
+                "--device \(text): libtorch sees \(Device.cudaDeviceCount) CUDA device(s); this build links a CPU libtorch "
+                    + "unless built with LIBTORCH pointing at a CUDA one (README: \"libtorch: CPU here, CUDA elsewhere\")")
+        }
+        return device
+    }
+}
