@@ -16,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND="${1:-}"
 case "$KIND" in
-  minilm) BATCH=8; LENGTH=256; ARCHITECTURE=cross ;;
-  deberta) BATCH=4; LENGTH=512; ARCHITECTURE=pair ;;
+  minilm) BATCH=8; LENGTH=256; ARCHITECTURE=cross; SIDES=1 ;;
+  deberta) BATCH=4; LENGTH=512; ARCHITECTURE=pair; SIDES=2 ;;
   *) echo "usage: $0 minilm|deberta" >&2; exit 2 ;;
 esac
 ROUNDS="${ROUNDS:-3}"
@@ -49,7 +49,7 @@ for round in $(seq "$ROUNDS"); do
     "$ARENA" finetune --data "$WORK/data.csv" --model "$MODEL_DIR" --out "$WORK/run" --overwrite --quiet \
       --architecture "$ARCHITECTURE" --max-length "$LENGTH" --batch-size "$BATCH" --max-steps "$TOTAL" --threads "$THREADS" \
       --precision "$precision" --validation-fraction "$FRACTION" --no-swap-averaging --no-calibration --no-edge-cases > /dev/null
-    "$PYTHON" - "$WORK/run/training.csv" "$precision" "$((BATCH * LENGTH * (ARCHITECTURE == pair ? 2 : 1)))" >> "$RESULTS" <<'PY'
+    "$PYTHON" - "$WORK/run/training.csv" "$precision" "$((BATCH * LENGTH * SIDES))" >> "$RESULTS" <<'PY'
 import csv, json, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 times = [float(r["seconds"]) for r in rows[2:]]

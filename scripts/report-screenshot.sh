@@ -28,13 +28,22 @@ swift build --scratch-path "$SCRATCH" --product arena
 ARENA="$SCRATCH/debug/arena"
 mkdir -p "$OUT"
 "$ARENA" train --data "$DATA" --model linear --folds 3 --out "$OUT/run-linear" --overwrite --quiet
-"$ARENA" report --data "$DATA" --run "$OUT/run-linear" --out "$OUT/report.html"
+RUNS=(--run "$OUT/run-linear")
+# A short fine-tuning run too (its loss curves and learning-rate schedule), when the MiniLM
+# weights are installed (scripts/setup-models.sh).
+if [ -f .models/all-MiniLM-L6-v2/config.json ]; then
+  swift build --scratch-path "$SCRATCH" --product ArenaSentencePiece
+  "$ARENA" finetune --data "$DATA" --model .models/all-MiniLM-L6-v2 --max-length 64 --batch-size 8 --max-steps 12 \
+    --evaluations-per-epoch 1 --out "$OUT/run-minilm" --overwrite --quiet
+  RUNS+=(--run "$OUT/run-minilm")
+fi
+"$ARENA" report --data "$DATA" "${RUNS[@]}" --out "$OUT/report.html"
 
 # screenshot HTML PNG: headless Chromium; no network is needed (the page fetches nothing).
 screenshot() {
   rm -f "$2"
   timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
-    --window-size=1280,4200 --screenshot="$2" "file://$1" >/dev/null 2>&1 || true
+    --window-size=1280,7000 --screenshot="$2" "file://$1" >/dev/null 2>&1 || true
   [ -s "$2" ] || { echo "error: chromium wrote no screenshot of $1" >&2; exit 1; }
 }
 

@@ -5,7 +5,10 @@ heads and of a few fine-tuning steps, with case one of:
                              DebertaV2ForSequenceClassification (num_labels 3) on one batch of rows;
   bert-pair, deberta-pair    the S1 shared-weight classifier: one backbone (BertModel without pooler /
                              DebertaV2Model) run on side A and side B, masked mean pooling of
-                             last_hidden_state, Linear(2 * hidden, 3) on [pooled_a, pooled_b].
+                             last_hidden_state, Linear(2 * hidden, 3) on [pooled_a, pooled_b];
+  bert-features              S3: bert-pair with 14 numeric features per side (feature_projection
+                             Linear(14, 16) + ReLU joined to each pooled side, hidden Linear(96, 8)
+                             + ReLU, classifier Linear(8, 3)); step{s}.features_a/_b float32 [4, 14].
 
 The backbones are the tiny random models of Fixtures/bert-tiny and Fixtures/deberta-v3-tiny (for
 bert-cross without their pooler: the pooler and classifier keep transformers' own initialisation
@@ -52,6 +55,8 @@ STEPS = 4
 BATCH = 4
 LENGTH = 16
 HEAD_SEED = 1234
+# S3's numeric-feature branch in the "features" case: 14 statistics per side, widths 16 and 8.
+FEATURES = (14, 16, 8)
 
 # Row lengths per step: every step has a full row (16) and a short one (<= 4).
 LENGTHS_A = [(16, 11, 7, 3), (5, 16, 2, 12), (9, 4, 16, 14), (16, 1, 10, 6)]
@@ -80,19 +85,33 @@ def config_without_dropout(config_class, name):
 
 
 class PairClassifier(nn.Module):
-    """S1: shared backbone over both sides, masked mean pooling, Linear(2 * hidden, labels)."""
+    """S1: shared backbone over both sides, masked mean pooling, Linear(2 * hidden, labels).
+    With `features` (S3): each side's numeric features through feature_projection Linear(F, W)
+    and ReLU join its pooled vector; [A, B] through hidden Linear(2 (hidden + W), W2) and ReLU,
+    then classifier Linear(W2, labels)."""
 
-    def __init__(self, config, backbone_attribute):
+    def __init__(self, config, backbone_attribute, features=None):
         super().__init__()
         self.backbone_attribute = backbone_attribute
         if backbone_attribute == "bert":
             self.bert = transformers.BertModel(config, add_pooling_layer=False)
         else:
             self.deberta = transformers.DebertaV2Model(config)
-        self.classifier = nn.Linear(2 * config.hidden_size, config.num_labels)
+        self.features = features
+        if features:
+            count, width, hidden = features
+            self.feature_projection = nn.Linear(count, width)
+            self.hidden = nn.Linear(2 * (config.hidden_size + width), hidden)
+            self.classifier = nn.Linear(hidden, config.num_labels)
+        else:
+            self.classifier = nn.Linear(2 * config.hidden_size, config.num_labels)
         torch.manual_seed(HEAD_SEED)
         nn.init.normal_(self.classifier.weight, std=0.02)
         nn.init.zeros_(self.classifier.bias)
+        if features:
+            for layer in (self.feature_projection, self.hidden):
+                nn.init.normal_(layer.weight, std=0.02)
+                nn.init.zeros_(layer.bias)
 
     def encode(self, ids, mask):
         backbone = getattr(self, self.backbone_attribute)
@@ -100,8 +119,13 @@ class PairClassifier(nn.Module):
         m = mask.unsqueeze(-1).float()
         return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
-    def forward(self, ids_a, mask_a, ids_b, mask_b):
-        return self.classifier(torch.cat([self.encode(ids_a, mask_a), self.encode(ids_b, mask_b)], -1))
+    def forward(self, ids_a, mask_a, ids_b, mask_b, features_a=None, features_b=None):
+        a, b = self.encode(ids_a, mask_a), self.encode(ids_b, mask_b)
+        if not self.features:
+            return self.classifier(torch.cat([a, b], -1))
+        a = torch.cat([a, torch.relu(self.feature_projection(features_a))], -1)
+        b = torch.cat([b, torch.relu(self.feature_projection(features_b))], -1)
+        return self.classifier(torch.relu(self.hidden(torch.cat([a, b], -1))))
 
 
 class CrossClassifier(nn.Module):
@@ -121,9 +145,9 @@ def build(kind, family):
     config_class = transformers.BertConfig if family == "bert" else transformers.DebertaV2Config
     config = config_without_dropout(config_class, tiny)
     weights = load_backbone(tiny)
-    if kind == "pair":
+    if kind in ("pair", "features"):
         weights = {k: v for k, v in weights.items() if not k.startswith("pooler.")}
-        model = PairClassifier(config, family)
+        model = PairClassifier(config, family, FEATURES if kind == "features" else None)
         getattr(model, family).load_state_dict(weights, strict=True)
         parameters = model
     else:
@@ -157,16 +181,23 @@ def batches(kind, vocab, seed):
     out = []
     for s in range(STEPS):
         step = {"labels": torch.tensor(LABELS[s], dtype=torch.int64)}
-        if kind == "pair":
+        if kind in ("pair", "features"):
             step["input_ids_a"], step["attention_mask_a"] = batch(vocab, LENGTHS_A[s], seed + 10 * s)
             step["input_ids_b"], step["attention_mask_b"] = batch(vocab, LENGTHS_B[s], seed + 10 * s + 1)
         else:
             step["input_ids"], step["attention_mask"] = batch(vocab, LENGTHS_A[s], seed + 10 * s)
+        if kind == "features":
+            g = torch.Generator().manual_seed(seed + 10 * s + 2)
+            step["features_a"] = torch.randn(BATCH, FEATURES[0], generator=g)
+            step["features_b"] = torch.randn(BATCH, FEATURES[0], generator=g)
         out.append(step)
     return out
 
 
 def inputs(kind, step):
+    if kind == "features":
+        return (step["input_ids_a"], step["attention_mask_a"], step["input_ids_b"], step["attention_mask_b"],
+                step["features_a"], step["features_b"])
     if kind == "pair":
         return step["input_ids_a"], step["attention_mask_a"], step["input_ids_b"], step["attention_mask_b"]
     return step["input_ids"], step["attention_mask"]
@@ -194,6 +225,8 @@ def write(case, seed):
     grad_names = ["classifier.weight", "classifier.bias", f"{family}.embeddings.word_embeddings.weight",
                   f"{family}.encoder.layer.0.attention.self." + ("query.weight" if family == "bert" else
                                                                  "query_proj.weight")]
+    if kind == "features":
+        grad_names += ["feature_projection.weight", "hidden.weight"]
     if kind == "cross":
         grad_names.append("bert.pooler.dense.weight" if family == "bert" else "pooler.dense.weight")
     assert all(n in initial for n in grad_names), grad_names
@@ -249,9 +282,9 @@ def write(case, seed):
 
 
 if __name__ == "__main__":
-    for index, case in enumerate(["bert-pair", "bert-cross", "deberta-pair", "deberta-cross"]):
+    for index, case in enumerate(["bert-pair", "bert-cross", "deberta-pair", "deberta-cross", "bert-features"]):
         write(case, seed=100 * (index + 1))
     (OUT / "README.md").write_text(
         "Fixtures written by tools/make_head_fixtures.py (run: .venv/bin/python tools/make_head_fixtures.py):\n"
-        "classifier heads (S1 pair, S4 cross-encoder) on the tiny BERT / DeBERTa-v3 models, and 4 AdamW steps\n"
+        "classifier heads (S1 pair, S3 pair with numeric features, S4 cross-encoder) on the tiny BERT / DeBERTa-v3 models, and 4 AdamW steps\n"
         "with label smoothing, gradient clipping and a linear warmup schedule; see the script's docstring.\n")

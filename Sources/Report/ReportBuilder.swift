@@ -197,15 +197,22 @@ public enum ReportBuilder {
             ["folds", String(run.config.folds)], ["seed", String(run.config.seed)], ["created", run.config.createdAt],
             ["arena version", run.config.arenaVersion],
         ]
-        if let settings = run.config.settings {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            if let data = try? encoder.encode(settings), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                for (key, value) in flatten(object, prefix: "") { rows.append([key, value]) }
-            }
+        if let settings = run.config.settings { rows += encodedRows(settings) }
+        if let settings = run.config.finetune {
+            rows += encodedRows(settings).map { $0[0] == "model" ? ["pretrained model", $0[1]] : $0 }
         }
         return rows
+    }
+
+    /// A settings value as flattened name/value rows (snake_case names, sorted).
+    static func encodedRows<Value: Encodable>(_ value: Value) -> [[String]] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return []
+        }
+        return flatten(object, prefix: "").map { [$0.0, $0.1] }
     }
 
     static func flatten(_ object: [String: Any], prefix: String) -> [(String, String)] {

@@ -131,30 +131,16 @@ public enum FeatureModelTraining {
                     detail: String(format: "done: log loss %.5f, best round %d", loss, trained.bestIteration + 1)))
         }
 
-        var steps: [(String, Double)] = [("model", try Metrics.logLoss(probabilities: outOfFold, labels: labels))]
-        var temperature: TemperatureScaling?
-        var final = outOfFold
-        if settings.calibrate {
-            let fitted = try TemperatureScaling.fit(probabilities: final, labels: labels)
-            temperature = fitted
-            final = fitted.apply(final)
-            steps.append(("calibrated", try Metrics.logLoss(probabilities: final, labels: labels)))
-        }
-        var edgeCases: EdgeCaseRules?
-        if settings.edgeCases {
-            let rules = try EdgeCaseRules.select(battles: battles, folds: assignment, outOfFold: final)
-            edgeCases = rules
-            final = rules.apply(to: final, battles: battles)
-            steps.append(("edge cases", try Metrics.logLoss(probabilities: final, labels: labels)))
-        }
-        var metrics = try RunMetrics(outOfFold: final, labels: labels, folds: assignment)
-        metrics.steps = steps.map { RunMetrics.Step(step: $0.0, logLoss: $0.1) }
+        let post = try PostProcessing.fit(
+            predictions: outOfFold, battles: battles, labels: labels, folds: assignment, calibrate: settings.calibrate,
+            edgeCases: settings.edgeCases)
+        let metrics = try post.metrics(labels: labels, folds: assignment)
         let artifact = FeatureModelArtifact(
             settings: settings, featurizer: featurizer, folds: foldCount, bestIterations: bestIterations,
-            temperature: temperature, edgeCases: edgeCases)
+            temperature: post.temperature, edgeCases: post.edgeCases)
         let importances = gains.map { (name: $0.key, gain: $0.value / Double(foldCount)) }.sorted { $0.gain > $1.gain }
         return FeatureRunResult(
-            artifact: artifact, folds: assignment, outOfFold: final, metrics: metrics, stepLogLoss: steps,
+            artifact: artifact, folds: assignment, outOfFold: post.predictions, metrics: metrics, stepLogLoss: post.steps,
             importances: importances, history: history)
     }
 

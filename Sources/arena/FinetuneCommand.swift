@@ -55,6 +55,21 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Which turns: first or all.")
     var turns: String = "first"
 
+    @Option(help: "pair: how prompt and response share a sequence: template (\"Prompt: ...\\n\\nResponse: ...\", S1) or sep ([CLS] prompt [SEP] response [SEP], S2).")
+    var pairFormat: String = "template"
+
+    @Flag(help: "Collapse whitespace and drop non-ASCII characters before tokenizing (S2).")
+    var textCleanup = false
+
+    @Flag(help: "pair: add S3's 14 turn-length statistics per side through a feature branch.")
+    var numericFeatures = false
+
+    @Option(help: "With --numeric-features: widths of the per-side projection and of the joint layer.")
+    var featureWidths: String = "512,256"
+
+    @Flag(help: "Drop repeated battles (same prompt and responses) before training (S3).")
+    var dropDuplicates = false
+
     @Option(help: "Battles per optimizer step.")
     var batchSize = 8
 
@@ -99,6 +114,12 @@ struct FinetuneCommand: ParsableCommand {
 
     @Option(help: "Stop a fold after this many validation passes without improvement.")
     var patience: Int?
+
+    @Option(help: "Multiply the learning rate by --plateau-factor after this many validation passes without improvement (S2).")
+    var plateauPatience: Int?
+
+    @Option(help: "See --plateau-patience.")
+    var plateauFactor = 0.5
 
     @Option(help: "Seed of the split, the head's initial weights, the batch order and dropout.")
     var seed: UInt64 = 0
@@ -146,12 +167,22 @@ struct FinetuneCommand: ParsableCommand {
         guard let precision = Precision(rawValue: precision) else {
             throw ValidationError("--precision must be float32, bfloat16 or float16, not \(precision)")
         }
+        guard let pairFormat = PairFormat(rawValue: pairFormat) else {
+            throw ValidationError("--pair-format must be template or sep, not \(pairFormat)")
+        }
+        let widths = featureWidths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard widths.count == 2, let projection = widths[0], let hidden = widths[1] else {
+            throw ValidationError("--feature-widths must be two integers such as 512,256, not \(featureWidths)")
+        }
         return FinetuneSettings(
-            architecture: architecture, model: model, maxLength: maxLength, turns: turns, batchSize: batchSize, epochs: epochs,
+            architecture: architecture, model: model, maxLength: maxLength, turns: turns, pairFormat: pairFormat, textCleanup: textCleanup,
+            numericFeatures: numericFeatures ? NumericFeatureHead(count: FeatureScaling.count, projectionWidth: projection, hiddenWidth: hidden) : nil,
+            dropDuplicates: dropDuplicates, batchSize: batchSize, epochs: epochs,
             maxSteps: maxSteps, learningRate: learningRate, weightDecay: weightDecay, warmupFraction: warmup, schedule: schedule,
             labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil, headDropout: headDropout, precision: precision,
             swapAugmentation: swapAugmentation, swapAveraging: swapAveraging, calibrate: calibration, edgeCases: edgeCases,
-            evaluationsPerEpoch: evaluationsPerEpoch, patience: patience, validationFraction: validationFraction, seed: seed)
+            evaluationsPerEpoch: evaluationsPerEpoch, patience: patience, plateauPatience: plateauPatience, plateauFactor: plateauFactor,
+            validationFraction: validationFraction, seed: seed)
     }
 
     func validate() throws {
@@ -206,8 +237,7 @@ struct FinetuneCommand: ParsableCommand {
         if let temperature = result.artifact.temperature {
             logger.info("temperature \(String(format: "%.3f", temperature.temperature))")
         }
-        let validatedBattles = result.validatedRows.map { battles[$0] }
-        try run.write(CrossValidation.outOfFoldCSV(battles: validatedBattles, folds: result.folds, predictions: result.predictions), to: "oof.csv")
+        try run.write(CrossValidation.outOfFoldCSV(battles: result.validatedBattles, folds: result.folds, predictions: result.predictions), to: "oof.csv")
         try run.write(result.trainingCSV, to: "training.csv")
         try run.writeJSON(result.artifact, to: "model.json")
         try run.writeJSON(result.metrics, to: "metrics.json")

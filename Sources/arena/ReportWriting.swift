@@ -12,6 +12,7 @@ enum ReportWriting {
         do {
             var report = try RunReport.load(path: run.stagingPath)
             report.name = URL(fileURLWithPath: run.path).lastPathComponent
+            report.path = run.path
             let summary = try DatasetSummary.summarize(path: data)
             try run.write(ReportBuilder.html(data: summary, runs: [report]), to: "report.html")
         } catch {

@@ -7,16 +7,21 @@ import Torch
 /// transformers' Bert/DebertaV2ForSequenceClassification (cross) and the S1 shared-weight model
 /// (pair) from the same initial state dict, the same batches, the same optimizer settings.
 @Suite struct PreferenceClassifierParityTests {
-    static let cases = ["bert-pair", "bert-cross", "deberta-pair", "deberta-cross"]
+    static let cases = ["bert-pair", "bert-cross", "deberta-pair", "deberta-cross", "bert-features"]
 
     func input(_ reference: SafetensorsFile, step: Int, architecture: ClassifierArchitecture) throws -> ClassifierInput {
         switch architecture {
         case .cross:
             return .cross(ids: try reference.tensor("step\(step).input_ids"), mask: try reference.tensor("step\(step).attention_mask"))
         case .pair:
+            var features: (a: Tensor, b: Tensor)?
+            if reference.names.contains("step\(step).features_a") {
+                features = (try reference.tensor("step\(step).features_a"), try reference.tensor("step\(step).features_b"))
+            }
             return .pair(
                 idsA: try reference.tensor("step\(step).input_ids_a"), maskA: try reference.tensor("step\(step).attention_mask_a"),
-                idsB: try reference.tensor("step\(step).input_ids_b"), maskB: try reference.tensor("step\(step).attention_mask_b"))
+                idsB: try reference.tensor("step\(step).input_ids_b"), maskB: try reference.tensor("step\(step).attention_mask_b"),
+                features: features)
         }
     }
 
@@ -24,7 +29,10 @@ import Torch
     func logitsGradientsAndFourAdamWStepsMatchPyTorch(name: String) throws {
         let path = try fixtureFolder("heads/\(name)")
         let architecture: ClassifierArchitecture = name.hasSuffix("cross") ? .cross : .pair
-        let classifier = try PreferenceClassifier(folder: try ModelFolder(path: path), architecture: architecture, seed: 9)
+        // bert-features: S3's branch with 14 statistics per side, widths 16 and 8.
+        let features = name.hasSuffix("features") ? NumericFeatureHead(count: 14, projectionWidth: 16, hiddenWidth: 8) : nil
+        let classifier = try PreferenceClassifier(
+            folder: try ModelFolder(path: path), architecture: architecture, numericFeatures: features, seed: 9)
         let loadReport = try classifier.loadWeights(file: path + "/initial.safetensors")
         #expect(loadReport.missing.isEmpty && loadReport.unused.isEmpty)
         let reference = try SafetensorsFile(path: path + "/reference.safetensors")

@@ -199,6 +199,16 @@ func svgElements(of html: String) -> [String] {
         #expect(schedule.svg.contains("2.0e-05"))
         #expect(schedule.svg.contains("optimizer step (count)"))
 
+        // A fine-tuned run's settings are in its settings table.
+        var config = try RunFolder.readConfig(runPath: path)
+        config.model = "cross"
+        config.settings = nil
+        config.finetune = FinetuneSettings(architecture: .cross, model: "models/minilm", learningRate: 3e-5)
+        try RunFolder.writeJSON(config, path: path + "/config.json")
+        let rows = ReportBuilder.settingsRows(try RunReport.load(path: path))
+        #expect(rows.contains(["learning_rate", "3e-05"]) && rows.contains(["architecture", "cross"]), "\(rows)")
+        #expect(rows.contains(["model", "cross"]) && rows.contains(["pretrained model", "models/minilm"]))
+
         try "fold,step,learning_rate,training_loss\n0,1,fast,1.1\n".write(toFile: path + "/training.csv", atomically: true, encoding: .utf8)
         do {
             _ = try RunReport.load(path: path)

@@ -145,6 +145,71 @@ func temporaryRunFolder() throws -> RunFolder {
         }
     }
 
+    /// S3: the pair head with the numeric-feature branch (standardised turn-length statistics),
+    /// duplicates dropped, S2's clean-up and [SEP] format; the saved run predicts what training
+    /// validated and stays exactly swap-consistent.
+    @Test func numericFeaturesCleanupAndDuplicatesEndToEnd() throws {
+        try LibTorch.setThreadCount(1)
+        let model = try TinyBert.make()
+        // Distinct prompts, then 8 repeats of earlier battles under new ids.
+        var battles = markedBattles(60).map { battle in var copy = battle; copy.prompt = ["question \(battle.id)"]; return copy }
+        battles += battles.prefix(8).map { var copy = $0; copy.id += "-again"; return copy }
+        let run = try temporaryRunFolder()
+        var config = settings(model: model, architecture: .pair)
+        config.numericFeatures = NumericFeatureHead(count: FeatureScaling.count, projectionWidth: 16, hiddenWidth: 8)
+        config.dropDuplicates = true
+        config.textCleanup = true
+        config.pairFormat = .sep
+        config.epochs = 2
+        var log: [String] = []
+        let result = try FinetuneTraining.run(
+            battles: battles, settings: config, folds: 1, run: run, resume: false, device: .cpu, log: { log.append($0) })
+        #expect(log.contains("dropped 8 repeated battles (same prompt and responses)"), "\(log)")
+        #expect(result.validatedRows.count == 15)
+        let scaling = try #require(result.artifact.featureScaling)
+        #expect(scaling.mean.count == 14 && scaling.standardDeviation.allSatisfy { $0 > 0 })
+        let weights = try SafetensorsFile(path: run.file("fold-0.safetensors"))
+        #expect(weights.info("feature_projection.weight")?.shape == [16, 14])
+        #expect(weights.info("hidden.weight")?.shape == [8, 2 * (32 + 16)])
+        #expect(weights.info("classifier.weight")?.shape == [3, 8])
+        let predicted = try FinetuneTraining.predict(
+            battles: result.validatedBattles, artifact: result.artifact, runPath: run.stagingPath, device: .cpu)
+        for (row, expected) in zip(predicted, result.predictions) {
+            for k in 0..<3 { #expect(abs(row[k] - expected[k]) < 1e-6) }
+        }
+        let swapped = try FinetuneTraining.predict(
+            battles: result.validatedBattles.map(\.swapped), artifact: result.artifact, runPath: run.stagingPath, device: .cpu)
+        for (forward, backward) in zip(predicted, swapped) {
+            #expect(abs(forward[0] - backward[1]) < 1e-12 && abs(forward[2] - backward[2]) < 1e-12)
+        }
+    }
+
+    /// ReduceLROnPlateau (S2): every step's rate is the schedule's times 0.5 for each time
+    /// `patience` validation passes in a row brought no improvement, replayed from the history.
+    @Test func plateauHalvesTheLearningRate() throws {
+        try LibTorch.setThreadCount(1)
+        let model = try TinyBert.make()
+        var config = settings(model: model)
+        config.learningRate = 0.02
+        config.schedule = .constant
+        config.warmupFraction = 0
+        config.epochs = 3
+        config.evaluationsPerEpoch = 3
+        config.plateauPatience = 1
+        let run = try temporaryRunFolder()
+        let result = try FinetuneTraining.run(battles: markedBattles(64), settings: config, folds: 1, run: run, resume: false, device: .cpu)
+        var scale = 1.0
+        var best = Double.infinity
+        var reductions = 0
+        for record in result.records {
+            #expect(abs(record.learningRate - 0.02 * scale) < 1e-15, "step \(record.step): \(record.learningRate) vs \(0.02 * scale)")
+            if let loss = record.validationLoss {
+                if loss < best { best = loss } else { scale *= 0.5; reductions += 1 }
+            }
+        }
+        #expect(reductions > 0, "no validation pass without improvement: the test needs one")
+    }
+
     /// A fold stopped after step 5 and resumed from its saved state ends with the same
     /// weights, history and predictions as a fold trained without a stop.
     @Test func resumedFoldEqualsUninterruptedFold() throws {
@@ -210,11 +275,11 @@ func temporaryRunFolder() throws -> RunFolder {
         let battle = Battle(id: "1", prompt: ["ab", "c"], responseA: ["d", "e"], responseB: ["f", "g"], winner: .modelA)
         func id(_ token: String) -> Int { tokenizer.id(of: token) ?? -1 }
         let expected = [id("[CLS]"), n, id("a"), id("##b"), n + 3, id("c"), n + 1, id("d"), n + 3, id("e"), n + 2, id("f"), n + 3, id("g"), id("[SEP]")]
-        #expect(try encoder.encode(battle) == [expected])
-        let swapped = try encoder.encode(battle, swapped: true)[0]
+        #expect(try encoder.encode(battle).sequences == [expected])
+        let swapped = try encoder.encode(battle, swapped: true).sequences[0]
         #expect(Array(swapped[7...9]) == [id("f"), n + 3, id("g")])
         let firstOnly = try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: 64, turns: .first)
-        #expect(try firstOnly.encode(battle) == [[id("[CLS]"), n, id("a"), id("##b"), n + 1, id("d"), n + 2, id("f"), id("[SEP]")]])
+        #expect(try firstOnly.encode(battle).sequences == [[id("[CLS]"), n, id("a"), id("##b"), n + 1, id("d"), n + 2, id("f"), id("[SEP]")]])
     }
 
     /// Too long: the budget (max length - 5) is shared; the prompt keeps its end, the responses
@@ -223,7 +288,7 @@ func temporaryRunFolder() throws -> RunFolder {
         let tokenizer = try tokenizer()
         let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: 11, turns: .first)
         let battle = Battle(id: "1", prompt: ["a b c d e"], responseA: ["f g h"], responseB: ["i"], winner: .tie)
-        let ids = try encoder.encode(battle)[0]
+        let ids = try encoder.encode(battle).sequences[0]
         #expect(ids.count == 11)
         let n = TinyBert.vocabulary.count
         func id(_ token: String) -> Int { tokenizer.id(of: token) ?? -1 }
@@ -235,19 +300,53 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect(BattleEncoder.shares(lengths: [5, 5, 5], budget: 0) == [0, 0, 0])
     }
 
+    /// S2's clean-up and the [SEP] pair format.
+    @Test func cleanupAndSepFormat() throws {
+        #expect(BattleEncoder.cleanUp("  Héllo\n\n  wörld\t!  ") == "Hllo wrld !")
+        #expect(BattleEncoder.cleanUp("日本") == "")
+        let tokenizer = try tokenizer()
+        let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: .pair, maxLength: 12, turns: .first, pairFormat: .sep, textCleanup: true)
+        let battle = Battle(id: "1", prompt: ["what   is\nit"], responseA: ["a é b"], responseB: ["no"], winner: .modelB)
+        let sides = try encoder.encode(battle).sequences
+        #expect(sides[0] == (try tokenizer.encode("what is it", pair: "a b", maxLength: 12).ids))
+        #expect(sides[1] == (try tokenizer.encode("what is it", pair: "no", maxLength: 12).ids))
+        #expect(sides[0].count == 12)
+    }
+
+    /// S3's statistics: standardised with the training mean and deviation, both sides alike,
+    /// exchanged in the swapped view.
+    @Test func featureScaling() throws {
+        let battles = markedBattles(20)
+        let scaling = FeatureScaling.fit(battles)
+        let raw = battles.flatMap(FeatureScaling.rawSides(of:))
+        for k in 0..<FeatureScaling.count {
+            let values = raw.map { $0[k] }
+            let mean = values.reduce(0, +) / Double(values.count)
+            #expect(abs(scaling.mean[k] - mean) < 1e-9)
+        }
+        let encoder = try BattleEncoder(tokenizer: try tokenizer(), architecture: .pair, maxLength: 64, turns: .first, featureScaling: scaling)
+        let direct = try encoder.encode(battles[3])
+        let swapped = try encoder.encode(battles[3], swapped: true)
+        #expect(direct.features?.count == 2 && direct.features?[0].count == 14)
+        #expect(swapped.features?[0] == direct.features?[1] && swapped.features?[1] == direct.features?[0])
+        let standardised = try #require(direct.features?[0])
+        let expected = (0..<14).map { Float((FeatureScaling.rawSides(of: battles[3])[0][$0] - scaling.mean[$0]) / scaling.standardDeviation[$0]) }
+        #expect(standardised == expected)
+    }
+
     /// pair: "Prompt: p\n\nResponse: r" per side, cut on the right.
     @Test func pairTexts() throws {
         let tokenizer = try tokenizer()
         let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: .pair, maxLength: 128, turns: .first)
         #expect(encoder.markers.isEmpty && encoder.vocabularySize == TinyBert.vocabulary.count)
         let battle = Battle(id: "1", prompt: ["hi", "more"], responseA: ["yo"], responseB: ["no"], winner: .modelB)
-        let sides = try encoder.encode(battle)
+        let sides = try encoder.encode(battle).sequences
         #expect(sides[0] == (try tokenizer.encode("Prompt: hi\n\nResponse: yo").ids))
         #expect(sides[1] == (try tokenizer.encode("Prompt: hi\n\nResponse: no").ids))
         let all = try BattleEncoder(tokenizer: tokenizer, architecture: .pair, maxLength: 128, turns: .all)
-        #expect(try all.encode(battle)[0] == (try tokenizer.encode("Prompt: hi\n\nResponse: yo\n\nPrompt: more\n\nResponse: ").ids))
+        #expect(try all.encode(battle).sequences[0] == (try tokenizer.encode("Prompt: hi\n\nResponse: yo\n\nPrompt: more\n\nResponse: ").ids))
         let short = try BattleEncoder(tokenizer: tokenizer, architecture: .pair, maxLength: 5, turns: .first)
-        #expect(try short.encode(battle)[0] == (try tokenizer.encode("Prompt: hi\n\nResponse: yo", maxLength: 5).ids))
+        #expect(try short.encode(battle).sequences[0] == (try tokenizer.encode("Prompt: hi\n\nResponse: yo", maxLength: 5).ids))
         #expect(throws: TrainingError.self) { try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: 7, turns: .first) }
     }
 }

@@ -13,6 +13,9 @@
 // pair: the shared-weight classifier of the KerasNLP starter (S1): one encoder reads
 //   "prompt + response A" and "prompt + response B"; each side is mean-pooled over its real
 //   tokens, the two vectors are concatenated [A, B], dropout, then `classifier` Linear(2H, 3).
+//   With numeric features (S3): each side's statistics go through `feature_projection`
+//   Linear(F, W) and ReLU and join that side's pooled vector; the two sides [A, B] go through
+//   `hidden` Linear(2(H + W), W2), ReLU and dropout, then `classifier` Linear(W2, 3).
 import Foundation
 import Torch
 
@@ -27,7 +30,24 @@ public enum ClassifierArchitecture: String, Codable, Sendable, CaseIterable {
 /// A batch for ``PreferenceClassifier``: token ids and masks [batch, length], int64.
 public enum ClassifierInput {
     case cross(ids: Tensor, mask: Tensor)
-    case pair(idsA: Tensor, maskA: Tensor, idsB: Tensor, maskB: Tensor)
+    /// `features`: each side's numeric features [batch, F], float32 (S3), when the model has them.
+    case pair(idsA: Tensor, maskA: Tensor, idsB: Tensor, maskB: Tensor, features: (a: Tensor, b: Tensor)? = nil)
+}
+
+/// S3's numeric-feature branch of the pair head.
+public struct NumericFeatureHead: Codable, Sendable, Equatable {
+    /// Features per side.
+    public var count: Int
+    /// Width of the per-side projection (S3: 512).
+    public var projectionWidth: Int
+    /// Width of the joint hidden layer (S3: 256).
+    public var hiddenWidth: Int
+
+    public init(count: Int, projectionWidth: Int = 512, hiddenWidth: Int = 256) {
+        self.count = count
+        self.projectionWidth = projectionWidth
+        self.hiddenWidth = hiddenWidth
+    }
 }
 
 /// An encoder (BERT or DeBERTa-v2/v3) with a 3-way preference head.
@@ -48,17 +68,27 @@ public final class PreferenceClassifier {
     let classifier: Linear
     let classifierDropout: Double
     let path: ParameterPath
+    let featureProjection: Linear?
+    let featureHidden: Linear?
+    /// Numeric features per side the pair head takes (0: none).
+    public let numericFeatureCount: Int
 
     /// Builds the model for `folder`'s config.json with fresh weights (normal with the config's
     /// initializer range, seeded by `seed`). `vocabularySize` enlarges the word embeddings for
-    /// added tokens; `headDropout` replaces the config's dropout before the classifier.
+    /// added tokens; `headDropout` replaces the config's dropout before the classifier;
+    /// `numericFeatures` adds S3's feature branch to a pair head.
     public init(folder: ModelFolder, architecture: ClassifierArchitecture, vocabularySize: Int? = nil,
-                headDropout: Double? = nil, device: Device = .cpu, seed: UInt64 = 0) throws {
+                headDropout: Double? = nil, numericFeatures: NumericFeatureHead? = nil, device: Device = .cpu, seed: UInt64 = 0) throws {
+        guard numericFeatures == nil || architecture == .pair else {
+            throw ModelError.invalidInput("numeric features are for the pair architecture (S3), not cross")
+        }
         self.architecture = architecture
         modelType = folder.modelType
         let store = try ParameterStore(device: device, seed: seed)
         self.store = store
         path = store.root
+        let hiddenSize: Int
+        let std: Double
         switch folder.modelType {
         case "bert":
             var config = try folder.decodeConfig(BertConfig.self)
@@ -77,8 +107,8 @@ public final class PreferenceClassifier {
             poolerActivation = .tanh
             poolerInputDropout = 0
             classifierDropout = headDropout ?? config.classifierDropout ?? config.hiddenDropoutProb
-            classifier = try Linear(store.root.child("classifier"), inputSize: architecture == .cross ? h : 2 * h,
-                                    outputSize: 3, std: config.initializerRange)
+            hiddenSize = h
+            std = config.initializerRange
         case "deberta-v2":
             var config = try folder.decodeConfig(DebertaV2Config.self)
             config.vocabSize = max(config.vocabSize, vocabularySize ?? 0)
@@ -103,10 +133,24 @@ public final class PreferenceClassifier {
             poolerActivation = config.poolerHiddenAct
             poolerInputDropout = config.poolerDropout
             classifierDropout = headDropout ?? config.clsDropout ?? config.hiddenDropoutProb
-            classifier = try Linear(store.root.child("classifier"), inputSize: architecture == .cross ? h : 2 * h,
-                                    outputSize: 3, std: config.initializerRange)
+            hiddenSize = h
+            std = config.initializerRange
         default:
             throw ModelError.unknownModelType(file: folder.configFile, modelType: folder.modelType, supported: ModelFolder.supportedModelTypes)
+        }
+        if let numericFeatures {
+            numericFeatureCount = numericFeatures.count
+            featureProjection = try Linear(store.root.child("feature_projection"), inputSize: numericFeatures.count,
+                                           outputSize: numericFeatures.projectionWidth, std: std)
+            featureHidden = try Linear(store.root.child("hidden"), inputSize: 2 * (hiddenSize + numericFeatures.projectionWidth),
+                                       outputSize: numericFeatures.hiddenWidth, std: std)
+            classifier = try Linear(store.root.child("classifier"), inputSize: numericFeatures.hiddenWidth, outputSize: 3, std: std)
+        } else {
+            numericFeatureCount = 0
+            featureProjection = nil
+            featureHidden = nil
+            classifier = try Linear(store.root.child("classifier"), inputSize: architecture == .cross ? hiddenSize : 2 * hiddenSize,
+                                    outputSize: 3, std: std)
         }
     }
 
@@ -129,11 +173,19 @@ public final class PreferenceClassifier {
             first = try path.dropout(first, probability: poolerInputDropout)
             let pooled = try poolerActivation(pooler(first))
             return try classifier(path.dropout(pooled, probability: classifierDropout))
-        case let (.pair, .pair(idsA, maskA, idsB, maskB)):
-            let a = try Pooling.mean(encoder.hiddenStates(inputIDs: idsA, attentionMask: maskA, tokenTypeIDs: nil), mask: maskA)
-            let b = try Pooling.mean(encoder.hiddenStates(inputIDs: idsB, attentionMask: maskB, tokenTypeIDs: nil), mask: maskB)
-            let joined = try Tensor.cat([a, b], dim: -1)
-            return try classifier(path.dropout(joined, probability: classifierDropout))
+        case let (.pair, .pair(idsA, maskA, idsB, maskB, features)):
+            var a = try Pooling.mean(encoder.hiddenStates(inputIDs: idsA, attentionMask: maskA, tokenTypeIDs: nil), mask: maskA)
+            var b = try Pooling.mean(encoder.hiddenStates(inputIDs: idsB, attentionMask: maskB, tokenTypeIDs: nil), mask: maskB)
+            guard let featureProjection, let featureHidden else {
+                let joined = try Tensor.cat([a, b], dim: -1)
+                return try classifier(path.dropout(joined, probability: classifierDropout))
+            }
+            guard let features else { throw ModelError.invalidInput("this pair head takes \(numericFeatureCount) numeric features per side; none were given") }
+            // Under autocast the pooled vectors may be bfloat16; the features join in that type.
+            a = try Tensor.cat([a, featureProjection(features.a).relu().to(try a.dtype)], dim: -1)
+            b = try Tensor.cat([b, featureProjection(features.b).relu().to(try b.dtype)], dim: -1)
+            let hidden = try featureHidden(Tensor.cat([a, b], dim: -1)).relu()
+            return try classifier(path.dropout(hidden, probability: classifierDropout))
         default:
             throw ModelError.invalidInput("a \(architecture.rawValue) classifier was given a \(input.architectureName) batch")
         }
@@ -220,7 +272,7 @@ extension ClassifierInput {
     public func batchSize() throws -> Int {
         switch self {
         case let .cross(ids, _): return try ids.size(0)
-        case let .pair(idsA, _, _, _): return try idsA.size(0)
+        case let .pair(idsA, _, _, _, _): return try idsA.size(0)
         }
     }
 }

@@ -1,6 +1,15 @@
 import ArenaData
+import Features
 import Models
 import Tokenizers
+
+/// How the pair architecture writes prompt and response into one sequence.
+public enum PairFormat: String, Codable, Sendable, CaseIterable {
+    /// "Prompt: {p}\n\nResponse: {r}" (S1, the KerasNLP starter).
+    case template
+    /// `[CLS] prompt [SEP] response [SEP]`, the longer part cut first (S2's "[SEP]" between them).
+    case sep
+}
 
 /// Which turns of a multi-turn battle the text holds.
 public enum TurnSelection: String, Codable, Sendable, CaseIterable {
@@ -25,12 +34,20 @@ public struct BattleEncoder: Sendable {
     public let architecture: ClassifierArchitecture
     public let maxLength: Int
     public let turns: TurnSelection
+    public let pairFormat: PairFormat
+    /// Collapse whitespace runs to one space and drop non-ASCII characters first (S2).
+    public let textCleanup: Bool
+    /// When set, each side also carries S3's 14 turn-length statistics, standardised.
+    public let featureScaling: FeatureScaling?
     /// Marker token ids, by ``markerTokens`` name.
     public let markers: [String: Int]
 
     public static let markerTokens = ["[PROMPT]", "[RESPONSE_A]", "[RESPONSE_B]", "[TURN]"]
 
-    public init(tokenizer: any Tokenizer, architecture: ClassifierArchitecture, maxLength: Int, turns: TurnSelection) throws(TrainingError) {
+    public init(
+        tokenizer: any Tokenizer, architecture: ClassifierArchitecture, maxLength: Int, turns: TurnSelection,
+        pairFormat: PairFormat = .template, textCleanup: Bool = false, featureScaling: FeatureScaling? = nil
+    ) throws(TrainingError) {
         let minimum = architecture == .cross ? 8 : 3
         guard maxLength >= minimum else {
             throw TrainingError.invalidSetting("--max-length must be at least \(minimum) for a \(architecture.rawValue) model (got \(maxLength))")
@@ -39,6 +56,9 @@ public struct BattleEncoder: Sendable {
         self.architecture = architecture
         self.maxLength = maxLength
         self.turns = turns
+        self.pairFormat = pairFormat
+        self.textCleanup = textCleanup
+        self.featureScaling = featureScaling
         var markers: [String: Int] = [:]
         var next = tokenizer.vocabularySize
         for token in Self.markerTokens {
@@ -56,32 +76,67 @@ public struct BattleEncoder: Sendable {
     public var vocabularySize: Int { max(tokenizer.vocabularySize, (markers.values.max() ?? -1) + 1) }
 
     /// The sequences of `battle` (two for pair, one for cross), with A and B exchanged when
-    /// `swapped`.
-    public func encode(_ battle: Battle, swapped: Bool = false) throws -> [[Int]] {
-        let first = swapped ? battle.responseB : battle.responseA
-        let second = swapped ? battle.responseA : battle.responseB
+    /// `swapped`, and each side's standardised statistics when the encoder has a scaling.
+    public func encode(_ battle: Battle, swapped: Bool = false) throws -> EncodedView {
+        let prompt = cleaned(battle.prompt)
+        let first = cleaned(swapped ? battle.responseB : battle.responseA)
+        let second = cleaned(swapped ? battle.responseA : battle.responseB)
+        let sequences: [[Int]]
         switch architecture {
         case .pair:
-            return [try pairText(prompt: battle.prompt, response: first), try pairText(prompt: battle.prompt, response: second)]
+            sequences = [try pairSequence(prompt: prompt, response: first), try pairSequence(prompt: prompt, response: second)]
         case .cross:
-            return [try crossSequence(prompt: battle.prompt, a: first, b: second)]
+            sequences = [try crossSequence(prompt: prompt, a: first, b: second)]
         }
+        var features: [[Float]]?
+        if let featureScaling {
+            let sides = featureScaling.sides(of: battle)
+            features = swapped ? [sides[1], sides[0]] : sides
+        }
+        return EncodedView(sequences: sequences, features: features)
+    }
+
+    /// S2's clean-up: whitespace runs become one space, non-ASCII characters are dropped.
+    public static func cleanUp(_ text: String) -> String {
+        var result = ""
+        var pendingSpace = false
+        for scalar in text.unicodeScalars where scalar.isASCII {
+            if scalar.properties.isWhitespace {
+                pendingSpace = !result.isEmpty
+                continue
+            }
+            if pendingSpace { result.append(" "); pendingSpace = false }
+            result.unicodeScalars.append(scalar)
+        }
+        return result
+    }
+
+    func cleaned(_ turns: [String]) -> [String] {
+        textCleanup ? turns.map(Self.cleanUp) : turns
     }
 
     func selected(_ turns: [String]) -> [String] {
         self.turns == .first ? Array(turns.prefix(1)) : turns
     }
 
-    func pairText(prompt: [String], response: [String]) throws -> [Int] {
+    func pairSequence(prompt: [String], response: [String]) throws -> [Int] {
         let prompts = selected(prompt)
         let responses = selected(response)
-        var pieces: [String] = []
-        for turn in 0..<max(prompts.count, responses.count) {
-            let p = turn < prompts.count ? prompts[turn] : ""
-            let r = turn < responses.count ? responses[turn] : ""
-            pieces.append("Prompt: \(p)\n\nResponse: \(r)")
+        switch pairFormat {
+        case .template:
+            var pieces: [String] = []
+            for turn in 0..<max(prompts.count, responses.count) {
+                let p = turn < prompts.count ? prompts[turn] : ""
+                let r = turn < responses.count ? responses[turn] : ""
+                pieces.append("Prompt: \(p)\n\nResponse: \(r)")
+            }
+            return try tokenizer.encode(pieces.joined(separator: "\n\n"), maxLength: maxLength).ids
+        case .sep:
+            return try tokenizer.encode(
+                prompts.joined(separator: "\n\n"), pair: responses.joined(separator: "\n\n"), maxLength: maxLength,
+                strategy: .longestFirst
+            ).ids
         }
-        return try tokenizer.encode(pieces.joined(separator: "\n\n"), maxLength: maxLength).ids
     }
 
     func joinedTurns(_ turns: [String]) throws -> [Int] {

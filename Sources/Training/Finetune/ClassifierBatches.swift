@@ -1,18 +1,73 @@
 import ArenaData
+import Features
 import Models
 import Torch
 
-/// A battle encoded for a classifier: its sequences as given and with A and B exchanged.
-public struct EncodedBattle: Sendable {
-    public var direct: [[Int]]
-    public var swapped: [[Int]]?
+/// What the model reads of one battle in one orientation: its token sequences (two for pair,
+/// one for cross) and, for S3's numeric features, each side's standardised statistics.
+public struct EncodedView: Sendable, Equatable {
+    public var sequences: [[Int]]
+    public var features: [[Float]]?
+
+    public init(sequences: [[Int]], features: [[Float]]? = nil) {
+        self.sequences = sequences
+        self.features = features
+    }
 
     /// The longest sequence, for length batching.
-    public var length: Int { direct.map(\.count).max() ?? 0 }
+    public var length: Int { sequences.map(\.count).max() ?? 0 }
+}
+
+/// A battle encoded for a classifier: as given and with A and B exchanged.
+public struct EncodedBattle: Sendable {
+    public var direct: EncodedView
+    public var swapped: EncodedView?
+
+    /// The view of one orientation (the direct one when the swapped one was not encoded).
+    public func view(swapped: Bool) -> EncodedView { swapped ? self.swapped ?? direct : direct }
+}
+
+/// S3's 14 per-side turn-length statistics (``HandFeatures/s3ColumnsA``), standardised with a
+/// mean and standard deviation fitted on the training rows (both sides pooled, so A and B are
+/// scaled alike and the swap contract holds).
+public struct FeatureScaling: Codable, Sendable, Equatable {
+    public var mean: [Double]
+    public var standardDeviation: [Double]
+
+    public static var count: Int { HandFeatures.s3ColumnsA.count }
+
+    /// The raw statistics of side A and side B.
+    public static func rawSides(of battle: Battle) -> [[Double]] {
+        let all = HandFeatures.extract(battle)
+        return [HandFeatures.s3ColumnsA.map { Double(all[$0]) }, HandFeatures.s3ColumnsB.map { Double(all[$0]) }]
+    }
+
+    public static func fit(_ battles: [Battle]) -> FeatureScaling {
+        var sum = [Double](repeating: 0, count: count)
+        var squares = [Double](repeating: 0, count: count)
+        var n = 0.0
+        for battle in battles {
+            for side in rawSides(of: battle) {
+                for k in 0..<count {
+                    sum[k] += side[k]
+                    squares[k] += side[k] * side[k]
+                }
+                n += 1
+            }
+        }
+        let mean = sum.map { $0 / max(n, 1) }
+        let deviation = (0..<count).map { k in (max(squares[k] / max(n, 1) - mean[k] * mean[k], 0)).squareRoot() }
+        return FeatureScaling(mean: mean, standardDeviation: deviation.map { $0 > 1e-12 ? $0 : 1 })
+    }
+
+    /// The standardised statistics of side A and side B.
+    public func sides(of battle: Battle) -> [[Float]] {
+        Self.rawSides(of: battle).map { side in (0..<Self.count).map { Float((side[$0] - mean[$0]) / standardDeviation[$0]) } }
+    }
 }
 
 extension BattleEncoder {
-    /// Every battle's sequences (and the swapped ones when `swapped`).
+    /// Every battle's views (and the swapped ones when `swapped`).
     public func encodeAll(_ battles: [Battle], swapped: Bool) throws -> [EncodedBattle] {
         try battles.map { battle in
             EncodedBattle(direct: try encode(battle), swapped: swapped ? try encode(battle, swapped: true) : nil)
@@ -55,16 +110,30 @@ public struct ClassifierRunner {
         return (try Tensor(ids, shape: shape).to(device), try Tensor(mask, shape: shape).to(device))
     }
 
-    /// The model input for rows given as their sequence lists (one per side for pair).
-    public func input(_ rows: [[[Int]]]) throws -> ClassifierInput {
+    /// The model input for a batch of views.
+    public func input(_ rows: [EncodedView]) throws -> ClassifierInput {
         switch classifier.architecture {
         case .cross:
-            let (ids, mask) = try padded(rows.map { $0[0] })
+            let (ids, mask) = try padded(rows.map { $0.sequences[0] })
             return .cross(ids: ids, mask: mask)
         case .pair:
-            let (idsA, maskA) = try padded(rows.map { $0[0] })
-            let (idsB, maskB) = try padded(rows.map { $0[1] })
-            return .pair(idsA: idsA, maskA: maskA, idsB: idsB, maskB: maskB)
+            let (idsA, maskA) = try padded(rows.map { $0.sequences[0] })
+            let (idsB, maskB) = try padded(rows.map { $0.sequences[1] })
+            var features: (a: Tensor, b: Tensor)?
+            if classifier.numericFeatureCount > 0 {
+                let width = classifier.numericFeatureCount
+                func side(_ index: Int) throws -> Tensor {
+                    let values = try rows.flatMap { row throws -> [Float] in
+                        guard let features = row.features, features.count == 2, features[index].count == width else {
+                            throw TrainingError.invalidSetting("the model takes \(width) numeric features per side; the batch has none or another count")
+                        }
+                        return features[index]
+                    }
+                    return try Tensor(values, shape: [rows.count, width]).to(device)
+                }
+                features = (try side(0), try side(1))
+            }
+            return .pair(idsA: idsA, maskA: maskA, idsB: idsB, maskB: maskB, features: features)
         }
     }
 
@@ -77,14 +146,13 @@ public struct ClassifierRunner {
     }
 
     /// Probabilities [rows][3] for `rows`, in order, batched by length, dropout off, no gradients.
-    public func probabilities(_ rows: [[[Int]]], batchSize: Int) throws -> [[Double]] {
+    public func probabilities(_ rows: [EncodedView], batchSize: Int) throws -> [[Double]] {
         let wasTraining = classifier.training
         classifier.training = false
         defer { classifier.training = wasTraining }
-        let lengths = rows.map { $0.map(\.count).max() ?? 0 }
         var result = [[Double]](repeating: [], count: rows.count)
         try withNoGrad {
-            for batch in LengthBatching.batches(lengths: lengths, maxBatchSize: batchSize) {
+            for batch in LengthBatching.batches(lengths: rows.map(\.length), maxBatchSize: batchSize) {
                 let logits = try self.logits(try input(batch.map { rows[$0] }))
                 let values = try logits.softmax(dim: -1).floats()
                 for (offset, row) in batch.enumerated() {

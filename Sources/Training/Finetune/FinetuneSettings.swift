@@ -17,6 +17,14 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var model: String
     public var maxLength: Int
     public var turns: TurnSelection
+    /// How the pair architecture writes prompt and response (S1 template, S2 [SEP]).
+    public var pairFormat: PairFormat
+    /// S2's clean-up: whitespace collapsed, non-ASCII characters dropped.
+    public var textCleanup: Bool
+    /// S3's numeric-feature branch (pair only): its widths; nil for none.
+    public var numericFeatures: NumericFeatureHead?
+    /// Drop repeated battles (same prompt and responses) before training (S3).
+    public var dropDuplicates: Bool
     public var batchSize: Int
     public var epochs: Int
     /// At most this many optimizer steps per fold (nil: the epochs decide).
@@ -44,21 +52,32 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var evaluationsPerEpoch: Int
     /// Stop after this many evaluations without a better validation log loss (nil: never).
     public var patience: Int?
+    /// Multiply the learning rate by `plateauFactor` after this many evaluations without
+    /// improvement (S2's ReduceLROnPlateau; nil: never).
+    public var plateauPatience: Int?
+    public var plateauFactor: Double
     /// With one fold, the stratified share of rows held out for validation.
     public var validationFraction: Double
     public var seed: UInt64
 
     public init(
-        architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first, batchSize: Int = 8,
+        architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
+        pairFormat: PairFormat = .template, textCleanup: Bool = false, numericFeatures: NumericFeatureHead? = nil,
+        dropDuplicates: Bool = false, batchSize: Int = 8,
         epochs: Int = 1, maxSteps: Int? = nil, learningRate: Double = 2e-5, weightDecay: Double = 0.01, warmupFraction: Double = 0.1,
         schedule: LearningRateSchedule.Shape = .linear, labelSmoothing: Double = 0, clipNorm: Double? = 1, headDropout: Double? = nil,
         precision: Precision = .float32, swapAugmentation: Bool = false, swapAveraging: Bool = true, calibrate: Bool = true,
-        edgeCases: Bool = true, evaluationsPerEpoch: Int = 1, patience: Int? = nil, validationFraction: Double = 0.2, seed: UInt64 = 0
+        edgeCases: Bool = true, evaluationsPerEpoch: Int = 1, patience: Int? = nil, plateauPatience: Int? = nil,
+        plateauFactor: Double = 0.5, validationFraction: Double = 0.2, seed: UInt64 = 0
     ) {
         self.architecture = architecture
         self.model = model
         self.maxLength = maxLength
         self.turns = turns
+        self.pairFormat = pairFormat
+        self.textCleanup = textCleanup
+        self.numericFeatures = numericFeatures
+        self.dropDuplicates = dropDuplicates
         self.batchSize = batchSize
         self.epochs = epochs
         self.maxSteps = maxSteps
@@ -76,6 +95,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.edgeCases = edgeCases
         self.evaluationsPerEpoch = evaluationsPerEpoch
         self.patience = patience
+        self.plateauPatience = plateauPatience
+        self.plateauFactor = plateauFactor
         self.validationFraction = validationFraction
         self.seed = seed
     }
@@ -96,6 +117,10 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try require(headDropout.map { (0..<1).contains($0) } ?? true, "--head-dropout must be in [0, 1)")
         try require(evaluationsPerEpoch >= 1, "--evaluations-per-epoch must be at least 1")
         try require(patience.map { $0 >= 1 } ?? true, "--patience must be at least 1")
+        try require(plateauPatience.map { $0 >= 1 } ?? true, "--plateau-patience must be at least 1")
+        try require(plateauFactor > 0 && plateauFactor < 1, "--plateau-factor must be in (0, 1) (got \(plateauFactor))")
+        try require(numericFeatures == nil || architecture == .pair, "--numeric-features needs --architecture pair (S3)")
+        try require(numericFeatures.map { $0.projectionWidth >= 1 && $0.hiddenWidth >= 1 } ?? true, "numeric feature widths must be at least 1")
         try require(validationFraction > 0 && validationFraction < 1, "--validation-fraction must be in (0, 1) (got \(validationFraction))")
     }
 }

@@ -17,6 +17,8 @@ public struct FinetuneArtifact: Codable, Sendable {
     public var bestSteps: [Int]
     public var temperature: TemperatureScaling?
     public var edgeCases: EdgeCaseRules?
+    /// The standardisation of S3's numeric features (runs with numeric features).
+    public var featureScaling: FeatureScaling?
 
     public static func weightsFile(fold: Int) -> String { "fold-\(fold).safetensors" }
     public static let modelFolder = "model"
@@ -28,8 +30,10 @@ public struct FinetuneArtifact: Codable, Sendable {
 public struct FinetuneRunResult {
     public var artifact: FinetuneArtifact
     /// The rows that have a validation prediction (all rows with k folds; the held-out share
-    /// with one), their fold and their final predictions.
+    /// with one; indices after dropping duplicates), the battles themselves, their fold and
+    /// their final predictions.
     public var validatedRows: [Int]
+    public var validatedBattles: [Battle]
     public var folds: [Int]
     public var predictions: [[Double]]
     public var metrics: RunMetrics
@@ -53,11 +57,16 @@ public struct FinetuneRunResult {
 
 public enum FinetuneTraining {
     /// Loads the pretrained folder, its tokenizer and the battle encoder.
-    public static func prepare(settings: FinetuneSettings) throws -> (folder: ModelFolder, encoder: BattleEncoder) {
+    public static func prepare(settings: FinetuneSettings, featureScaling: FeatureScaling? = nil) throws -> (folder: ModelFolder, encoder: BattleEncoder) {
         let folder = try ModelFolder(path: settings.model)
         let tokenizer = try TokenizerLoader.load(folder: settings.model)
-        let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: settings.architecture, maxLength: settings.maxLength, turns: settings.turns)
-        return (folder, encoder)
+        return (folder, try encoder(tokenizer: tokenizer, settings: settings, featureScaling: featureScaling))
+    }
+
+    static func encoder(tokenizer: any Tokenizer, settings: FinetuneSettings, featureScaling: FeatureScaling?) throws -> BattleEncoder {
+        try BattleEncoder(
+            tokenizer: tokenizer, architecture: settings.architecture, maxLength: settings.maxLength, turns: settings.turns,
+            pairFormat: settings.pairFormat, textCleanup: settings.textCleanup, featureScaling: featureScaling)
     }
 
     /// Fine-tunes `settings.model` on `battles`: k folds (or one stratified hold-out split when
@@ -71,11 +80,18 @@ public enum FinetuneTraining {
     ) throws -> FinetuneRunResult {
         try settings.validate()
         guard foldCount >= 1 else { throw TrainingError.invalidSetting("--folds must be at least 1 (got \(foldCount))") }
+        var battles = battles
+        if settings.dropDuplicates {
+            let kept = Duplicates.firstOccurrences(battles)
+            if kept.count < battles.count { log("dropped \(battles.count - kept.count) repeated battles (same prompt and responses)") }
+            battles = kept.map { battles[$0] }
+        }
         let labels = try battles.map { battle throws(TrainingError) -> Int in
             guard let winner = battle.winner else { throw TrainingError.noLabels(path: battle.id) }
             return winner.rawValue
         }
-        let (folder, encoder) = try prepare(settings: settings)
+        let featureScaling = settings.numericFeatures.map { _ in FeatureScaling.fit(battles) }
+        let (folder, encoder) = try prepare(settings: settings, featureScaling: featureScaling)
         let assignment: [Int]
         if foldCount == 1 {
             let split = try StratifiedKFold.holdout(labels: labels, fraction: settings.validationFraction, seed: settings.seed)
@@ -87,7 +103,7 @@ public enum FinetuneTraining {
         }
         let started = Date()
         let encoded = try encoder.encodeAll(battles, swapped: settings.swapAugmentation || settings.swapAveraging)
-        let tokens = encoded.reduce(0) { $0 + $1.direct.reduce(0) { $0 + $1.count } }
+        let tokens = encoded.reduce(0) { $0 + $1.direct.sequences.reduce(0) { $0 + $1.count } }
         log("tokenized \(battles.count) battles (\(tokens) tokens, \(settings.architecture.rawValue), max length \(settings.maxLength)) in \(ProgressClock.format(Date().timeIntervalSince(started)))")
         try writeModelFolder(from: folder, vocabularySize: encoder.vocabularySize, to: run.file(FinetuneArtifact.modelFolder))
 
@@ -104,7 +120,8 @@ public enum FinetuneTraining {
             let validation = assignment.indices.filter { assignment[$0] == fold }
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
-                headDropout: settings.headDropout, device: device, seed: settings.seed &+ UInt64(fold))
+                headDropout: settings.headDropout, numericFeatures: settings.numericFeatures.map { NumericFeatureHead(count: FeatureScaling.count, projectionWidth: $0.projectionWidth, hiddenWidth: $0.hiddenWidth) },
+                device: device, seed: settings.seed &+ UInt64(fold))
             let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
             if fold == 0 {
                 let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
@@ -143,29 +160,17 @@ public enum FinetuneTraining {
         let validatedLabels = validatedRows.map { labels[$0] }
         let validatedBattles = validatedRows.map { battles[$0] }
 
-        var steps: [(String, Double)] = [("model", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels))]
-        var temperature: TemperatureScaling?
-        if settings.calibrate {
-            let fitted = try TemperatureScaling.fit(probabilities: predictions, labels: validatedLabels)
-            temperature = fitted
-            predictions = fitted.apply(predictions)
-            steps.append(("calibrated", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels)))
-        }
-        var edgeCases: EdgeCaseRules?
-        if settings.edgeCases {
-            let rules = try EdgeCaseRules.select(battles: validatedBattles, folds: rowFolds, outOfFold: predictions)
-            edgeCases = rules
-            predictions = rules.apply(to: predictions, battles: validatedBattles)
-            steps.append(("edge cases", try Metrics.logLoss(probabilities: predictions, labels: validatedLabels)))
-        }
-        var metrics = try RunMetrics(outOfFold: predictions, labels: validatedLabels, folds: rowFolds)
-        metrics.steps = steps.map { RunMetrics.Step(step: $0.0, logLoss: $0.1) }
+        let post = try PostProcessing.fit(
+            predictions: predictions, battles: validatedBattles, labels: validatedLabels, folds: rowFolds, calibrate: settings.calibrate,
+            edgeCases: settings.edgeCases)
+        let metrics = try post.metrics(labels: validatedLabels, folds: rowFolds)
         let artifact = FinetuneArtifact(
             settings: settings, modelType: folder.modelType, vocabularySize: encoder.vocabularySize, folds: foldCount,
-            bestSteps: outcomes.map(\.bestStep), temperature: temperature, edgeCases: edgeCases)
+            bestSteps: outcomes.map(\.bestStep), temperature: post.temperature, edgeCases: post.edgeCases,
+            featureScaling: featureScaling)
         return FinetuneRunResult(
-            artifact: artifact, validatedRows: validatedRows, folds: rowFolds, predictions: predictions, metrics: metrics,
-            stepLogLoss: steps, records: outcomes.flatMap(\.records))
+            artifact: artifact, validatedRows: validatedRows, validatedBattles: validatedBattles, folds: rowFolds,
+            predictions: post.predictions, metrics: metrics, stepLogLoss: post.steps, records: outcomes.flatMap(\.records))
     }
 
     /// Removes the fold outcomes and states from a finished run's staging folder.
@@ -215,8 +220,10 @@ public enum FinetuneTraining {
         let modelPath = runPath + "/" + FinetuneArtifact.modelFolder
         let folder = try ModelFolder(path: modelPath)
         let tokenizer = try TokenizerLoader.load(folder: modelPath)
-        let encoder = try BattleEncoder(
-            tokenizer: tokenizer, architecture: artifact.settings.architecture, maxLength: artifact.settings.maxLength, turns: artifact.settings.turns)
+        guard (artifact.settings.numericFeatures == nil) == (artifact.featureScaling == nil) else {
+            throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "numeric features without their scaling, or the reverse")
+        }
+        let encoder = try encoder(tokenizer: tokenizer, settings: artifact.settings, featureScaling: artifact.featureScaling)
         guard encoder.vocabularySize == artifact.vocabularySize else {
             throw TrainingError.corruptRun(
                 path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
@@ -226,7 +233,9 @@ public enum FinetuneTraining {
         for fold in 0..<artifact.folds {
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
-                headDropout: artifact.settings.headDropout, device: device)
+                headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures.map {
+                    NumericFeatureHead(count: FeatureScaling.count, projectionWidth: $0.projectionWidth, hiddenWidth: $0.hiddenWidth)
+                }, device: device)
             let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
             guard FileManager.default.fileExists(atPath: weights) else {
                 throw TrainingError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")

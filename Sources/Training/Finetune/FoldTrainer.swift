@@ -38,6 +38,10 @@ struct FoldState: Codable {
     var bestLoss: Double?
     var bestPredictions: [[Double]]?
     var evaluationsWithoutImprovement: Int
+    /// The factor ReduceLROnPlateau has brought the schedule down to (1 without it).
+    var learningRateScale: Double = 1
+    /// Evaluations without improvement since the last reduction.
+    var plateauCount: Int = 0
     var records: [StepRecord]
     var evaluations: [Double]
     var seconds: Double
@@ -114,9 +118,7 @@ public struct FoldTrainer {
         }
         var examples: [(row: Int, swapped: Bool)] = training.map { ($0, false) }
         if settings.swapAugmentation { examples += training.map { ($0, true) } }
-        let lengths = examples.map { example in
-            (example.swapped ? encoded[example.row].swapped ?? encoded[example.row].direct : encoded[example.row].direct).map(\.count).max() ?? 0
-        }
+        let lengths = examples.map { encoded[$0.row].view(swapped: $0.swapped).length }
         let stepsPerEpoch = (examples.count + settings.batchSize - 1) / settings.batchSize
         let totalSteps = min(stepsPerEpoch * settings.epochs, settings.maxSteps ?? Int.max)
         let schedule = LearningRateSchedule(
@@ -165,9 +167,15 @@ public struct FoldTrainer {
                 state.bestStep = state.step
                 state.bestPredictions = predictions
                 state.evaluationsWithoutImprovement = 0
+                state.plateauCount = 0
                 try classifier.save(to: bestWeightsFile, metadata: ["fold": String(fold), "step": String(state.step)])
             } else {
                 state.evaluationsWithoutImprovement += 1
+                state.plateauCount += 1
+                if let plateau = settings.plateauPatience, state.plateauCount >= plateau {
+                    state.learningRateScale *= settings.plateauFactor
+                    state.plateauCount = 0
+                }
             }
             return loss
         }
@@ -183,11 +191,11 @@ public struct FoldTrainer {
             }
             guard let batch = epochCache?.batches[batchIndex] else { break }
             let stepStarted = Date()
-            let rate = schedule.rate(at: state.step)
+            let rate = schedule.rate(at: state.step) * state.learningRateScale
             try optimizer.setLearningRate(rate)
             // Dropout masks depend only on the seed and the step, so a resumed fold draws the same.
             try LibTorch.manualSeed(settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step))
-            let rows = batch.map { example in example.swapped ? encoded[example.row].swapped ?? encoded[example.row].direct : encoded[example.row].direct }
+            let rows = batch.map { encoded[$0.row].view(swapped: $0.swapped) }
             let targets = batch.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
             let input = try runner.input(rows)
             let logits = try runner.logits(input)

@@ -1,0 +1,42 @@
+import ArenaData
+import Evaluation
+
+/// What is fitted on out-of-fold (or validation) predictions after the models: a temperature,
+/// then fixed answers for the edge cases, each optional; with the log loss after each step.
+public struct PostProcessing {
+    public var temperature: TemperatureScaling?
+    public var edgeCases: EdgeCaseRules?
+    /// The predictions after every step.
+    public var predictions: [[Double]]
+    /// The log loss after each step: "model", then "calibrated" and "edge cases" when done.
+    public var steps: [(step: String, logLoss: Double)]
+
+    /// Fits the steps asked for on `predictions` of `battles` (their labels and folds).
+    public static func fit(
+        predictions: [[Double]], battles: [Battle], labels: [Int], folds: [Int], calibrate: Bool, edgeCases: Bool
+    ) throws -> PostProcessing {
+        var result = PostProcessing(
+            temperature: nil, edgeCases: nil, predictions: predictions,
+            steps: [("model", try Metrics.logLoss(probabilities: predictions, labels: labels))])
+        if calibrate {
+            let fitted = try TemperatureScaling.fit(probabilities: result.predictions, labels: labels)
+            result.temperature = fitted
+            result.predictions = fitted.apply(result.predictions)
+            result.steps.append(("calibrated", try Metrics.logLoss(probabilities: result.predictions, labels: labels)))
+        }
+        if edgeCases {
+            let rules = try EdgeCaseRules.select(battles: battles, folds: folds, outOfFold: result.predictions)
+            result.edgeCases = rules
+            result.predictions = rules.apply(to: result.predictions, battles: battles)
+            result.steps.append(("edge cases", try Metrics.logLoss(probabilities: result.predictions, labels: labels)))
+        }
+        return result
+    }
+
+    /// The run metrics of the final predictions, with the loss after each step.
+    public func metrics(labels: [Int], folds: [Int]) throws -> RunMetrics {
+        var metrics = try RunMetrics(outOfFold: predictions, labels: labels, folds: folds)
+        metrics.steps = steps.map { RunMetrics.Step(step: $0.step, logLoss: $0.logLoss) }
+        return metrics
+    }
+}
