@@ -64,6 +64,63 @@ import Torch
         #expect(again.standardError.contains("a run already exists there"), "\(again.standardError)")
     }
 
+    /// kill -9 in the middle of a fold, then --resume: the run continues from the saved state
+    /// (the steps done before the kill are kept, not trained again) and finishes whole.
+    @Test func killedRunResumes() throws {
+        let model = try #require(EmbedCLITests.miniLM, "all-MiniLM-L6-v2 is not installed: run scripts/setup-models.sh")
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try syntheticData(rows: 60, in: folder)
+        let run = folder.appendingPathComponent("run").path
+        let arguments = [
+            "finetune", "--data", data, "--model", model, "--out", run, "--max-length", "32", "--batch-size", "4", "--epochs", "3",
+            "--max-steps", "30", "--threads", "1", "--checkpoint-seconds", "1",
+        ]
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let stateFile = run + ".partial/fold-0.state/state.json"
+        var savedStep = 0
+        var savedLosses: [Double] = []
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning, Date() < deadline {
+            if let data = FileManager.default.contents(atPath: stateFile),
+               let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let step = state["step"] as? Int, step >= 3, step < 20,
+               let records = state["records"] as? [[String: Any]] {
+                savedStep = step
+                savedLosses = records.compactMap { $0["training_loss"] as? Double }
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.waitUntilExit()
+        try #require(savedStep >= 3, "the run ended before a state with 3 to 19 steps was seen")
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(!FileManager.default.fileExists(atPath: run))
+
+        let resumed = try CLI.run(arguments + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.standardError.contains("resuming from \(run).partial"), "\(resumed.standardError)")
+        // Training went on from the saved state; it did not start again.
+        let resumedAt = resumed.standardError.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "fold 1/1: resuming from step ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }.first
+        #expect((resumedAt ?? 0) >= savedStep, "\(resumed.standardError)")
+        let lines = try String(contentsOfFile: run + "/training.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(lines.count == 30)
+        #expect(lines.map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] } == (1...30).map { Substring(String($0)) })
+        // The steps saved before the kill are in the final history.
+        let losses = lines.prefix(savedLosses.count).map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[3]) ?? .nan }
+        #expect(losses.count == savedLosses.count && zip(losses, savedLosses).allSatisfy { abs($0 - $1) < 1e-9 }, "\(losses) vs \(savedLosses)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/fold-0.state"))
+    }
+
     @Test func badSettingsAndInputsGiveClearErrors() throws {
         let model = try #require(EmbedCLITests.miniLM, "all-MiniLM-L6-v2 is not installed: run scripts/setup-models.sh")
         let folder = try CLI.temporaryDirectory()

@@ -45,7 +45,7 @@ struct TokenizerFixture: Decodable {
     let pairs: [Framed]
     let added_tokens: [String: Added]
 
-    nonisolated(unsafe) static let shared: Result<TokenizerFixture, Error> = Result {
+    static let shared: Result<TokenizerFixture, Error> = Result {
         let url = try fixtureURL("tokenizer-ids", "json")
         return try JSONDecoder().decode(TokenizerFixture.self, from: Data(contentsOf: url))
     }

@@ -130,9 +130,13 @@ public enum FinetuneTraining {
             let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
             let trainer = FoldTrainer(settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds)
             log("fold \(fold + 1)/\(foldCount): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
+            let stateFolder = run.file("fold-\(fold).state")
+            if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {
+                log("fold \(fold + 1)/\(foldCount): resuming from step \(saved.step) (saved state in \(stateFolder))")
+            }
             let outcome = try trainer.train(
                 encoded: encoded, labels: labels, training: training, validation: validation, bestWeightsFile: weightsFile,
-                stateFolder: run.file("fold-\(fold).state"), resume: resume, progress: progress,
+                stateFolder: stateFolder, resume: resume, progress: progress,
                 shouldStop: { step in shouldStop(fold, step) })
             try run.writeJSON(outcome, to: outcomeFile)
             try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
