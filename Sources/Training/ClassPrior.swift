@@ -24,3 +24,10 @@ public struct ClassPriorModel: Codable, Sendable, Equatable {
         Array(repeating: probabilities, count: battles.count)
     }
 }
+
+/// `model.json` of a class-prior run: one prior per fold model.
+public struct PriorRunModel: Codable, Sendable {
+    public var folds: [ClassPriorModel]
+
+    public init(folds: [ClassPriorModel]) { self.folds = folds }
+}

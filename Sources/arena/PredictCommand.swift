@@ -37,30 +37,14 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger("predict")
         let config = try RunFolder.readConfig(runPath: runPath)
-        let battles = try DataLoading.prediction(path: data, logger: logger)
-        let probabilities: [[Double]]
-        switch config.model {
-        case TrainCommand.ModelKind.prior.rawValue:
-            let model = try RunFolder.readJSON(PriorRunModel.self, runPath: runPath, name: "model.json")
-            guard !model.folds.isEmpty, model.folds.allSatisfy({ $0.probabilities.count == Winner.allCases.count }) else {
-                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one 3-class prior per fold")
-            }
-            let foldPredictions = model.folds.map { $0.predict(battles) }
-            probabilities = Ensemble.mean(foldPredictions)
-        case TrainCommand.ModelKind.gbdt.rawValue, TrainCommand.ModelKind.linear.rawValue:
-            let artifact = try RunFolder.readJSON(FeatureModelArtifact.self, runPath: runPath, name: "model.json")
-            probabilities = try FeatureModelTraining.predict(battles: battles, artifact: artifact, runPath: runPath)
-        case ClassifierArchitecture.cross.rawValue, ClassifierArchitecture.pair.rawValue:
+        if config.finetune != nil {
             LibTorch.keepFreedMemory()
             if let threads { try LibTorch.setThreadCount(threads) }
-            let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
-            probabilities = try FinetuneTraining.predict(
-                battles: battles, artifact: artifact, runPath: runPath, device: try DeviceOption.resolve(device), batchSize: batchSize,
-                progress: { done, total in logger.info("fold model \(done)/\(total) done") })
-        default:
-            throw TrainingError.incompatibleRun(
-                path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
         }
+        let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
+        let battles = try DataLoading.prediction(path: data, logger: logger)
+        let probabilities = try predictor.predict(
+            battles, batchSize: batchSize, progress: { done, total in logger.info("fold model \(done)/\(total) done") })
         try SubmissionFile.write(ids: battles.map(\.id), probabilities: probabilities, to: out)
         logger.info("wrote \(battles.count) predictions to \(out)")
     }

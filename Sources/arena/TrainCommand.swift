@@ -212,8 +212,3 @@ struct TrainCommand: ParsableCommand {
         return result
     }
 }
-
-/// `model.json` of a class-prior run: one prior per fold model.
-struct PriorRunModel: Codable {
-    var folds: [ClassPriorModel]
-}

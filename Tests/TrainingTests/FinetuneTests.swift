@@ -210,6 +210,36 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect(reductions > 0, "no validation pass without improvement: the test needs one")
     }
 
+    /// The library entry point: a committed run loaded by ``RunPredictor`` predicts what the
+    /// run validated, several calls reusing the loaded models.
+    @Test func runPredictorLoadsAFinishedRun() throws {
+        try LibTorch.setThreadCount(1)
+        let model = try TinyBert.make()
+        let battles = markedBattles(40)
+        let run = try temporaryRunFolder()
+        var config = settings(model: model)
+        config.epochs = 1
+        let result = try FinetuneTraining.run(battles: battles, settings: config, folds: 1, run: run, resume: false, device: .cpu)
+        try run.writeJSON(
+            RunConfig(model: "cross", data: "memory", rows: battles.count, folds: 1, seed: 4, createdAt: "now", finetune: config),
+            to: "config.json")
+        try run.writeJSON(result.artifact, to: "model.json")
+        FinetuneTraining.removeCheckpoints(folds: 1, run: run)
+        try run.commit()
+        defer { try? FileManager.default.removeItem(atPath: run.path) }
+        let predictor = try RunPredictor(runPath: run.path)
+        #expect(predictor.config.finetune == config)
+        for _ in 0..<2 {
+            let predicted = try predictor.predict(result.validatedBattles, batchSize: 3)
+            for (row, expected) in zip(predicted, result.predictions) {
+                for k in 0..<3 { #expect(abs(row[k] - expected[k]) < 1e-6) }
+            }
+        }
+        #expect(try predictor.predict([]).isEmpty)
+        try FileManager.default.removeItem(atPath: run.path + "/fold-0.safetensors")
+        #expect(throws: TrainingError.self) { try RunPredictor(runPath: run.path) }
+    }
+
     /// A fold stopped after step 5 and resumed from its saved state ends with the same
     /// weights, history and predictions as a fold trained without a stop.
     @Test func resumedFoldEqualsUninterruptedFold() throws {

@@ -215,26 +215,37 @@ public enum FinetuneTraining {
         }
     }
 
-    /// Predicts `battles` with a finished fine-tuned run: each fold model (swap-averaged when the
-    /// run was), their mean, then the run's temperature and edge-case rules.
+    /// Predicts `battles` with a finished fine-tuned run (see ``FinetunedModel``).
     public static func predict(
         battles: [Battle], artifact: FinetuneArtifact, runPath: String, device: Device, batchSize: Int? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [[Double]] {
+        try FinetunedModel(artifact: artifact, runPath: runPath, device: device).predict(battles, batchSize: batchSize, progress: progress)
+    }
+}
+
+/// A finished fine-tuned run loaded once (tokenizer, encoder settings and every fold model) to
+/// score many batches of battles: each fold model (swap-averaged when the run was), their
+/// mean, then the run's temperature and edge-case rules.
+public final class FinetunedModel {
+    public let artifact: FinetuneArtifact
+    let encoder: BattleEncoder
+    let runners: [ClassifierRunner]
+
+    public init(artifact: FinetuneArtifact, runPath: String, device: Device) throws {
+        self.artifact = artifact
         let modelPath = runPath + "/" + FinetuneArtifact.modelFolder
         let folder = try ModelFolder(path: modelPath)
         let tokenizer = try TokenizerLoader.load(folder: modelPath)
         guard (artifact.settings.numericFeatures == nil) == (artifact.featureScaling == nil) else {
             throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "numeric features without their scaling, or the reverse")
         }
-        let encoder = try encoder(tokenizer: tokenizer, settings: artifact.settings, featureScaling: artifact.featureScaling)
+        encoder = try FinetuneTraining.encoder(tokenizer: tokenizer, settings: artifact.settings, featureScaling: artifact.featureScaling)
         guard encoder.vocabularySize == artifact.vocabularySize else {
             throw TrainingError.corruptRun(
                 path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
         }
-        let encoded = try encoder.encodeAll(battles, swapped: artifact.settings.swapAveraging)
-        var foldPredictions: [[[Double]]] = []
-        for fold in 0..<artifact.folds {
+        runners = try (0..<artifact.folds).map { fold in
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
                 headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures.map {
@@ -245,9 +256,18 @@ public enum FinetuneTraining {
                 throw TrainingError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
             }
             try classifier.loadWeights(file: weights)
-            let runner = ClassifierRunner(classifier: classifier, paddingID: tokenizer.specialTokens.padding, device: device, precision: artifact.settings.precision)
+            return ClassifierRunner(classifier: classifier, paddingID: tokenizer.specialTokens.padding, device: device, precision: artifact.settings.precision)
+        }
+    }
+
+    /// P(A), P(B), P(tie) for each battle, in order.
+    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Double]] {
+        guard !battles.isEmpty else { return [] }
+        let encoded = try encoder.encodeAll(battles, swapped: artifact.settings.swapAveraging)
+        var foldPredictions: [[[Double]]] = []
+        for (fold, runner) in runners.enumerated() {
             foldPredictions.append(try runner.predict(encoded, batchSize: batchSize ?? artifact.settings.batchSize * 2))
-            progress(fold + 1, artifact.folds)
+            progress(fold + 1, runners.count)
         }
         var probabilities = Ensemble.mean(foldPredictions)
         if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }

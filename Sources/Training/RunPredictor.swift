@@ -1,0 +1,56 @@
+import ArenaData
+import Foundation
+import Models
+import Torch
+
+/// A finished run of any kind arena trains (prior, linear, gbdt, cross, pair), loaded once to
+/// predict battles: what `arena predict` uses, and what an application embedding arena calls.
+///
+///     let predictor = try RunPredictor(runPath: "runs/minilm")
+///     let probabilities = try predictor.predict(battles)  // [[P(A), P(B), P(tie)]]
+public final class RunPredictor {
+    public let runPath: String
+    public let config: RunConfig
+    private let model: Model
+
+    enum Model {
+        case prior(PriorRunModel)
+        case features(FeatureModelArtifact)
+        case finetuned(FinetunedModel)
+    }
+
+    /// Reads the run at `runPath` (its config, model.json and fold models); `device` is where a
+    /// fine-tuned run's models run.
+    public init(runPath: String, device: Device = .cpu) throws {
+        self.runPath = runPath
+        config = try RunFolder.readConfig(runPath: runPath)
+        switch config.model {
+        case "prior":
+            let prior = try RunFolder.readJSON(PriorRunModel.self, runPath: runPath, name: "model.json")
+            guard !prior.folds.isEmpty, prior.folds.allSatisfy({ $0.probabilities.count == Winner.allCases.count }) else {
+                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one 3-class prior per fold")
+            }
+            model = .prior(prior)
+        case "gbdt", "linear":
+            model = .features(try RunFolder.readJSON(FeatureModelArtifact.self, runPath: runPath, name: "model.json"))
+        case ClassifierArchitecture.cross.rawValue, ClassifierArchitecture.pair.rawValue:
+            let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
+            model = .finetuned(try FinetunedModel(artifact: artifact, runPath: runPath, device: device))
+        default:
+            throw TrainingError.incompatibleRun(path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
+        }
+    }
+
+    /// P(A), P(B), P(tie) for each battle, in order. `batchSize` (fine-tuned runs) is the
+    /// number of battles per forward pass.
+    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Double]] {
+        switch model {
+        case .prior(let prior):
+            return Ensemble.mean(prior.folds.map { $0.predict(battles) })
+        case .features(let artifact):
+            return try FeatureModelTraining.predict(battles: battles, artifact: artifact, runPath: runPath)
+        case .finetuned(let finetuned):
+            return try finetuned.predict(battles, batchSize: batchSize, progress: progress)
+        }
+    }
+}
