@@ -70,8 +70,11 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(help: "Drop repeated battles (same prompt and responses) before training (S3).")
     var dropDuplicates = false
 
-    @Option(help: "Battles per optimizer step.")
+    @Option(help: "Battles per forward pass.")
     var batchSize = 8
+
+    @Option(help: "Forward passes per optimizer step (gradient accumulation): a step sees batch-size x accumulate battles.")
+    var accumulate = 1
 
     @Option(help: "Passes over the training rows.")
     var epochs = 1
@@ -177,7 +180,7 @@ struct FinetuneCommand: ParsableCommand {
         return FinetuneSettings(
             architecture: architecture, model: model, maxLength: maxLength, turns: turns, pairFormat: pairFormat, textCleanup: textCleanup,
             numericFeatures: numericFeatures ? NumericFeatureHead(count: FeatureScaling.count, projectionWidth: projection, hiddenWidth: hidden) : nil,
-            dropDuplicates: dropDuplicates, batchSize: batchSize, epochs: epochs,
+            dropDuplicates: dropDuplicates, batchSize: batchSize, accumulation: accumulate, epochs: epochs,
             maxSteps: maxSteps, learningRate: learningRate, weightDecay: weightDecay, warmupFraction: warmup, schedule: schedule,
             labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil, headDropout: headDropout, precision: precision,
             swapAugmentation: swapAugmentation, swapAveraging: swapAveraging, calibrate: calibration, edgeCases: edgeCases,

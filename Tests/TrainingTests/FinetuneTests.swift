@@ -18,14 +18,14 @@ enum TinyBert {
         return tokens
     }()
 
-    static func make(seed: UInt64 = 3) throws -> String {
+    static func make(seed: UInt64 = 3, dropout: Double = 0.1) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-tiny-bert-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         try vocabulary.joined(separator: "\n").write(toFile: path + "/vocab.txt", atomically: true, encoding: .utf8)
         let config = """
             {"model_type": "bert", "vocab_size": \(vocabulary.count), "hidden_size": 32, "num_hidden_layers": 2,
              "num_attention_heads": 4, "intermediate_size": 64, "max_position_embeddings": 128, "type_vocab_size": 2,
-             "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 0}
+             "hidden_dropout_prob": \(dropout), "attention_probs_dropout_prob": \(dropout), "pad_token_id": 0}
             """
         try config.write(toFile: path + "/config.json", atomically: true, encoding: .utf8)
         let store = try ParameterStore(seed: seed)
@@ -238,6 +238,38 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect(try predictor.predict([]).isEmpty)
         try FileManager.default.removeItem(atPath: run.path + "/fold-0.safetensors")
         #expect(throws: TrainingError.self) { try RunPredictor(runPath: run.path) }
+    }
+
+    /// Gradient accumulation: batches of 4 accumulated twice train exactly as batches of 8 (the
+    /// same rows per optimizer step, the same mean loss), up to float rounding.
+    @Test func accumulatedMicroBatchesEqualOneBatch() throws {
+        try LibTorch.setThreadCount(1)
+        let model = try TinyBert.make(dropout: 0)
+        let battles = markedBattles(52)
+        var whole = settings(model: model)
+        whole.epochs = 2
+        let wholeRun = try temporaryRunFolder()
+        let expected = try FinetuneTraining.run(battles: battles, settings: whole, folds: 1, run: wholeRun, resume: false, device: .cpu)
+        var accumulated = whole
+        accumulated.batchSize = 4
+        accumulated.accumulation = 2
+        let accumulatedRun = try temporaryRunFolder()
+        let result = try FinetuneTraining.run(
+            battles: battles, settings: accumulated, folds: 1, run: accumulatedRun, resume: false, device: .cpu)
+        #expect(result.records.count == expected.records.count && expected.records.count == 2 * 5)
+        for (a, b) in zip(result.records, expected.records) {
+            #expect(a.learningRate == b.learningRate)
+            #expect(abs(a.trainingLoss - b.trainingLoss) < 1e-5, "step \(a.step): \(a.trainingLoss) vs \(b.trainingLoss)")
+        }
+        let a = try SafetensorsFile(path: wholeRun.file("fold-0.safetensors"))
+        let b = try SafetensorsFile(path: accumulatedRun.file("fold-0.safetensors"))
+        for name in a.names {
+            let difference = zip(try a.tensor(name).floats(), try b.tensor(name).floats()).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference < 1e-5, "\(name) differs by \(difference)")
+        }
+        var bad = whole
+        bad.accumulation = 0
+        #expect(throws: TrainingError.invalidSetting("--accumulate must be at least 1 (got 0)")) { try bad.validate() }
     }
 
     /// A fold stopped after step 5 and resumed from its saved state ends with the same

@@ -25,7 +25,11 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var numericFeatures: NumericFeatureHead?
     /// Drop repeated battles (same prompt and responses) before training (S3).
     public var dropDuplicates: Bool
+    /// Battles per forward pass.
     public var batchSize: Int
+    /// Forward passes per optimizer step (gradient accumulation): a step sees
+    /// batchSize x accumulation battles.
+    public var accumulation: Int
     public var epochs: Int
     /// At most this many optimizer steps per fold (nil: the epochs decide).
     public var maxSteps: Int?
@@ -63,7 +67,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public init(
         architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
         pairFormat: PairFormat = .template, textCleanup: Bool = false, numericFeatures: NumericFeatureHead? = nil,
-        dropDuplicates: Bool = false, batchSize: Int = 8,
+        dropDuplicates: Bool = false, batchSize: Int = 8, accumulation: Int = 1,
         epochs: Int = 1, maxSteps: Int? = nil, learningRate: Double = 2e-5, weightDecay: Double = 0.01, warmupFraction: Double = 0.1,
         schedule: LearningRateSchedule.Shape = .linear, labelSmoothing: Double = 0, clipNorm: Double? = 1, headDropout: Double? = nil,
         precision: Precision = .float32, swapAugmentation: Bool = false, swapAveraging: Bool = true, calibrate: Bool = true,
@@ -79,6 +83,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.numericFeatures = numericFeatures
         self.dropDuplicates = dropDuplicates
         self.batchSize = batchSize
+        self.accumulation = accumulation
         self.epochs = epochs
         self.maxSteps = maxSteps
         self.learningRate = learningRate
@@ -107,6 +112,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
             if !condition { throw TrainingError.invalidSetting(message) }
         }
         try require(batchSize >= 1, "--batch-size must be at least 1 (got \(batchSize))")
+        try require(accumulation >= 1, "--accumulate must be at least 1 (got \(accumulation))")
         try require(epochs >= 1, "--epochs must be at least 1 (got \(epochs))")
         try require(maxSteps.map { $0 >= 1 } ?? true, "--max-steps must be at least 1")
         try require(learningRate > 0 && learningRate.isFinite, "--learning-rate must be positive (got \(learningRate))")

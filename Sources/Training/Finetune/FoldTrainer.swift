@@ -119,7 +119,9 @@ public struct FoldTrainer {
         var examples: [(row: Int, swapped: Bool)] = training.map { ($0, false) }
         if settings.swapAugmentation { examples += training.map { ($0, true) } }
         let lengths = examples.map { encoded[$0.row].view(swapped: $0.swapped).length }
-        let stepsPerEpoch = (examples.count + settings.batchSize - 1) / settings.batchSize
+        // An optimizer step reads batchSize x accumulation examples, in micro-batches of batchSize.
+        let stepRows = settings.batchSize * settings.accumulation
+        let stepsPerEpoch = (examples.count + stepRows - 1) / stepRows
         let totalSteps = min(stepsPerEpoch * settings.epochs, settings.maxSteps ?? Int.max)
         let schedule = LearningRateSchedule(
             peak: settings.learningRate, warmupSteps: Int((Double(totalSteps) * settings.warmupFraction).rounded()),
@@ -187,7 +189,7 @@ public struct FoldTrainer {
             let batchIndex = state.step % stepsPerEpoch
             if epochCache?.epoch != epoch {
                 let seed = settings.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(fold) &* 1_000_003 &+ UInt64(epoch)
-                epochCache = (epoch, Self.epochBatches(examples: examples, lengths: lengths, batchSize: settings.batchSize, seed: seed))
+                epochCache = (epoch, Self.epochBatches(examples: examples, lengths: lengths, batchSize: stepRows, seed: seed))
             }
             guard let batch = epochCache?.batches[batchIndex] else { break }
             let stepStarted = Date()
@@ -195,16 +197,24 @@ public struct FoldTrainer {
             try optimizer.setLearningRate(rate)
             // Dropout masks depend only on the seed and the step, so a resumed fold draws the same.
             try LibTorch.manualSeed(settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step))
-            let rows = batch.map { encoded[$0.row].view(swapped: $0.swapped) }
-            let targets = batch.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
-            let input = try runner.input(rows)
-            let logits = try runner.logits(input)
-            let loss = try logits.crossEntropy(target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
-            let lossValue = try loss.item()
-            guard lossValue.isFinite else {
-                throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(lossValue); lower --learning-rate or use --precision float32")
+            // Gradient accumulation: each micro-batch's mean loss weighted by its share of the
+            // step's rows, so the gradient is that of the mean over all of them.
+            var lossValue = 0.0
+            for start in stride(from: 0, to: batch.count, by: settings.batchSize) {
+                let micro = batch[start..<min(start + settings.batchSize, batch.count)]
+                let rows = micro.map { encoded[$0.row].view(swapped: $0.swapped) }
+                let targets = micro.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
+                let logits = try runner.logits(try runner.input(rows))
+                let loss = try logits.crossEntropy(
+                    target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
+                let share = Double(micro.count) / Double(batch.count)
+                let value = try loss.item()
+                guard value.isFinite else {
+                    throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(value); lower --learning-rate or use --precision float32")
+                }
+                lossValue += value * share
+                try (share == 1 ? loss : loss * share).backward()
             }
-            try loss.backward()
             if let clip = settings.clipNorm { try clipGradNorm(parameters, maxNorm: clip) }
             try optimizer.step()
             try optimizer.zeroGrad()
