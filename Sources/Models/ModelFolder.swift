@@ -52,6 +52,28 @@ public struct ModelFolder: Sendable {
         }
     }
 
+    /// The longest sequence the model can read: `max_position_embeddings` when it has absolute
+    /// positions (BERT; DeBERTa with `position_biased_input`), nil when only relative ones
+    /// (DeBERTa-v3), which have no hard limit.
+    public func maximumSequenceLength() throws -> Int? {
+        switch modelType {
+        case "bert": return try decodeConfig(BertConfig.self).maxPositionEmbeddings
+        case "deberta-v2":
+            let config = try decodeConfig(DebertaV2Config.self)
+            return config.positionBiasedInput ? config.maxPositionEmbeddings : nil
+        default: return nil
+        }
+    }
+
+    /// Checks that sequences of `length` tokens fit the model; the message names the option.
+    public func checkSequenceLength(_ length: Int, option: String = "--max-length") throws {
+        if let limit = try maximumSequenceLength(), length > limit {
+            throw ModelError.unsupportedConfig(
+                file: configFile, field: "max_position_embeddings",
+                reason: "\(option) \(length) is longer than the \(limit) positions this model has; use \(option) \(limit) or less")
+        }
+    }
+
     /// model.safetensors when present, else pytorch_model.bin.
     public func weightsFile() throws -> String {
         for name in ["model.safetensors", "pytorch_model.bin"] {

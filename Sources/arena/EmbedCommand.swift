@@ -75,6 +75,7 @@ struct EmbedCommand: ParsableCommand {
         let device = try DeviceOption.resolve(self.device)
         let pooling = Pooling(rawValue: pooling) ?? .mean
         let folder = try ModelFolder(path: model)
+        try folder.checkSequenceLength(maxLength)
         let tokenizer = try TokenizerLoader.load(folder: model)
         let (encoder, report) = try EncoderLoader.load(folder, device: device)
         logger.info("\(model): \(folder.modelType), \(report.loaded.count) tensors loaded\(report.unused.isEmpty ? "" : ", unused: \(report.unused.joined(separator: ", "))")")

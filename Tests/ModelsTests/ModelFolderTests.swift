@@ -26,6 +26,21 @@ private func editConfig(_ folder: URL, _ edit: (inout [String: Any]) -> Void) th
         #expect(report.unused.sorted() == ["pooler.dense.bias", "pooler.dense.weight"])
     }
 
+    /// Absolute positions limit the sequence length; DeBERTa-v3's relative ones do not.
+    @Test func sequenceLengthLimits() throws {
+        let bert = try ModelFolder(path: try fixtureFolder("bert-tiny"))
+        #expect(try bert.maximumSequenceLength() == 64)
+        #expect(throws: Never.self) { try bert.checkSequenceLength(64) }
+        #expect {
+            try bert.checkSequenceLength(65)
+        } throws: { error in
+            guard case let ModelError.unsupportedConfig(file, field, reason) = error else { return false }
+            return file.hasSuffix("bert-tiny/config.json") && field == "max_position_embeddings" && reason.contains("--max-length 65")
+        }
+        #expect(try ModelFolder(path: try fixtureFolder("deberta-v2-absolute")).maximumSequenceLength() == 64)
+        #expect(try ModelFolder(path: try fixtureFolder("deberta-v3-tiny")).maximumSequenceLength() == nil)
+    }
+
     @Test func folderWithoutConfig() throws {
         let folder = try scratchCopy()
         defer { try? FileManager.default.removeItem(at: folder) }

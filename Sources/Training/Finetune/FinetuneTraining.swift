@@ -59,6 +59,7 @@ public enum FinetuneTraining {
     /// Loads the pretrained folder, its tokenizer and the battle encoder.
     public static func prepare(settings: FinetuneSettings, featureScaling: FeatureScaling? = nil) throws -> (folder: ModelFolder, encoder: BattleEncoder) {
         let folder = try ModelFolder(path: settings.model)
+        try folder.checkSequenceLength(settings.maxLength)
         let tokenizer = try TokenizerLoader.load(folder: settings.model)
         return (folder, try encoder(tokenizer: tokenizer, settings: settings, featureScaling: featureScaling))
     }
