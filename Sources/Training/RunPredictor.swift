@@ -3,7 +3,7 @@ import Foundation
 import Models
 import Torch
 
-/// A finished run of any kind arena trains (prior, linear, gbdt, cross, pair), loaded once to
+/// A finished run of any kind arena trains (prior, linear, gbdt, cross, pair, ensemble), loaded once to
 /// predict battles: what `arena predict` uses, and what an application embedding arena calls.
 ///
 ///     let predictor = try RunPredictor(runPath: "runs/minilm")
@@ -17,6 +17,7 @@ public final class RunPredictor {
         case prior(PriorRunModel)
         case features(FeatureModelArtifact)
         case finetuned(FinetunedModel)
+        case ensemble(EnsembleArtifact, [RunPredictor])
     }
 
     /// Reads the run at `runPath` (its config, model.json and fold models); `device` is where a
@@ -36,6 +37,12 @@ public final class RunPredictor {
         case ClassifierArchitecture.cross.rawValue, ClassifierArchitecture.pair.rawValue:
             let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
             model = .finetuned(try FinetunedModel(artifact: artifact, runPath: runPath, device: device))
+        case "ensemble":
+            let artifact = try RunFolder.readJSON(EnsembleArtifact.self, runPath: runPath, name: "model.json")
+            guard artifact.members.count == artifact.weights.count, !artifact.members.isEmpty else {
+                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one weight per member run")
+            }
+            model = .ensemble(artifact, try artifact.members.map { try RunPredictor(runPath: $0, device: device) })
         default:
             throw TrainingError.incompatibleRun(path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
         }
@@ -51,6 +58,9 @@ public final class RunPredictor {
             return try FeatureModelTraining.predict(battles: battles, artifact: artifact, runPath: runPath)
         case .finetuned(let finetuned):
             return try finetuned.predict(battles, batchSize: batchSize, progress: progress)
+        case let .ensemble(artifact, members):
+            let blended = Ensemble.weightedMean(try members.map { try $0.predict(battles, batchSize: batchSize) }, weights: artifact.weights)
+            return artifact.temperature?.apply(blended) ?? blended
         }
     }
 }

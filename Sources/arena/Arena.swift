@@ -14,7 +14,7 @@ struct Arena: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             EDACommand.self, EvaluateCommand.self, SynthCommand.self, SplitCommand.self,
-            TrainCommand.self, FinetuneCommand.self, PredictCommand.self, ReportCommand.self, EmbedCommand.self,
+            TrainCommand.self, FinetuneCommand.self, EnsembleCommand.self, PredictCommand.self, ReportCommand.self, EmbedCommand.self,
         ]
     )
 }

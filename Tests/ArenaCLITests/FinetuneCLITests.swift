@@ -5,9 +5,10 @@ import Torch
 /// `arena finetune` and `arena predict` on a fine-tuned run, with the real all-MiniLM-L6-v2
 /// (a few steps on synthetic rows: this checks the command end to end, not the quality).
 @Suite(.serialized) struct FinetuneCLITests {
-    func syntheticData(rows: Int, in folder: URL) throws -> String {
+    func syntheticData(rows: Int, in folder: URL, seed: Int = 3) throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let data = folder.appendingPathComponent("train.csv").path
-        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", "3", "--out", data])
+        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", String(seed), "--out", data])
         #expect(result.status == 0, "\(result.standardError)")
         return data
     }
@@ -171,5 +172,60 @@ import Torch
         result = try finetune(["--model", model, "--resume"])
         #expect(result.status == 1)
         #expect(result.standardError.contains("holds a run with other data or settings"), "\(result.standardError)")
+    }
+
+    /// `arena ensemble` of a prior and a linear run: weights on the simplex, the blend no worse
+    /// than the better member on the shared rows, and `arena predict` blending the members'
+    /// own predictions with those weights and the temperature.
+    @Test func ensembleOfTwoRuns() throws {
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try syntheticData(rows: 150, in: folder)
+        let runs = folder.appendingPathComponent("runs").path
+        for model in ["prior", "linear"] {
+            let trained = try CLI.run(["train", "--data", data, "--model", model, "--folds", "3", "--rounds", "30", "--threads", "1", "--out", runs + "/" + model])
+            #expect(trained.status == 0, "\(trained.standardError)")
+        }
+        let blend = runs + "/blend"
+        let result = try CLI.run(["ensemble", "--run", runs + "/prior", "--run", runs + "/linear", "--out", blend])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("over 150 shared rows"), "\(result.standardOutput)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: blend + "/model.json"))) as? [String: Any]
+        let weights = try #require(model?["weights"] as? [Double])
+        let memberLoss = try #require(model?["member_log_loss"] as? [Double])
+        #expect(weights.count == 2 && abs(weights.reduce(0, +) - 1) < 1e-9)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: blend + "/metrics.json"))) as? [String: Any]
+        let blendLoss = try #require(metrics?["oof_log_loss"] as? Double)
+        #expect(blendLoss <= (memberLoss.min() ?? 0) + 1e-9)
+        #expect(FileManager.default.fileExists(atPath: blend + "/report.html"))
+
+        var submissions: [[[Double]]] = []
+        for run in [runs + "/prior", runs + "/linear", blend] {
+            let out = folder.appendingPathComponent("sub-\(submissions.count).csv").path
+            let predicted = try CLI.run(["predict", "--run", run, "--data", data, "--out", out])
+            #expect(predicted.status == 0, "\(predicted.standardError)")
+            submissions.append(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+                line.split(separator: ",").dropFirst().compactMap { Double($0) }
+            })
+        }
+        let temperature = ((model?["temperature"] as? [String: Any])?["temperature"] as? Double) ?? 1
+        for row in submissions[2].indices {
+            let mixed = (0..<3).map { weights[0] * submissions[0][row][$0] + weights[1] * submissions[1][row][$0] }
+            let logits = mixed.map { log(max($0, 1e-15)) / temperature }
+            let top = logits.max() ?? 0
+            let exps = logits.map { exp($0 - top) }
+            let expected = exps.map { $0 / exps.reduce(0, +) }
+            for k in 0..<3 { #expect(abs(submissions[2][row][k] - expected[k]) < 1e-9) }
+        }
+
+        var bad = try CLI.run(["ensemble", "--run", runs + "/prior", "--out", runs + "/one"])
+        #expect(bad.status == 64)
+        #expect(bad.standardError.contains("give at least two --run folders"), "\(bad.standardError)")
+        let otherData = try syntheticData(rows: 30, in: folder.appendingPathComponent("other"), seed: 8)
+        let other = try CLI.run(["train", "--data", otherData, "--model", "prior", "--folds", "2", "--out", runs + "/other"])
+        #expect(other.status == 0, "\(other.standardError)")
+        bad = try CLI.run(["ensemble", "--run", runs + "/prior", "--run", runs + "/other", "--out", runs + "/mixed"])
+        #expect(bad.status == 1)
+        #expect(bad.standardError.contains("blending needs at least 20") || bad.standardError.contains("different labels"), "\(bad.standardError)")
     }
 }

@@ -439,3 +439,39 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect(throws: TrainingError.self) { try settings.validate() }
     }
 }
+
+@Suite struct BlendingTests {
+    /// The fitted weights minimise the blend's log loss on the simplex: a clearly better model
+    /// takes almost all the weight, two equal models share it, and the blend is never worse
+    /// than its best member.
+    @Test func weightsMinimiseTheBlendLogLoss() throws {
+        var random = SeededRandom(seed: 11)
+        let labels = (0..<200).map { _ in random.nextInt(below: 3) }
+        let good = labels.map { label in (0..<3).map { $0 == label ? 0.8 : 0.1 } }
+        let uniform = labels.map { _ in [1.0 / 3, 1.0 / 3, 1.0 / 3] }
+        let weights = try Ensemble.fitWeights([uniform, good], labels: labels)
+        #expect(weights[1] > 0.99 && abs(weights.reduce(0, +) - 1) < 1e-12, "\(weights)")
+        let same = try Ensemble.fitWeights([good, good], labels: labels)
+        #expect(abs(same[0] - 0.5) < 1e-9)
+
+        func noisy() -> [[Double]] {
+            labels.map { label in
+                let raw = (0..<3).map { ($0 == label ? 0.6 : 0.2) + 0.5 * random.nextUnit() }
+                let total = raw.reduce(0, +)
+                return raw.map { $0 / total }
+            }
+        }
+        let members = [noisy(), noisy(), noisy()]
+        let fitted = try Ensemble.fitWeights(members, labels: labels)
+        let blended = try Metrics.logLoss(probabilities: Ensemble.weightedMean(members, weights: fitted), labels: labels)
+        for member in members { #expect(blended <= (try Metrics.logLoss(probabilities: member, labels: labels)) + 1e-12) }
+        // No nearby point of the simplex does better.
+        for (i, j) in [(0, 1), (1, 2), (0, 2)] {
+            var moved = fitted
+            let step = min(0.01, moved[i])
+            moved[i] -= step
+            moved[j] += step
+            #expect(blended <= (try Metrics.logLoss(probabilities: Ensemble.weightedMean(members, weights: moved), labels: labels)) + 1e-9)
+        }
+    }
+}
