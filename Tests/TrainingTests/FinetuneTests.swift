@@ -429,6 +429,25 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect((0..<4).map(noWarmup.rate(at:)) == [1, 0.75, 0.5, 0.25])
     }
 
+    /// Settings round-trip through the run folder's JSON (nil options stay nil), and settings
+    /// written before a field existed load with that field's default.
+    @Test func settingsRoundTripAndOlderFilesLoad() throws {
+        var settings = FinetuneSettings(architecture: .pair, model: "models/x", numericFeatures: NumericFeatureHead(count: 14), accumulation: 3)
+        settings.clipNorm = nil
+        settings.patience = 2
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-settings-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try RunFolder.writeJSON(settings, path: path)
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        #expect(try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name) == settings)
+        try #"{"architecture": "cross", "model": "m", "batch_size": 4, "clip_norm": 0.5}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let old = try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name)
+        #expect(old.batchSize == 4 && old.clipNorm == 0.5 && old.accumulation == 1 && old.maxLength == 256 && old.patience == nil)
+        try #"{"model": "m"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TrainingError.self) { try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name) }
+    }
+
     @Test func settingsAreChecked() {
         var settings = FinetuneSettings(architecture: .cross, model: "m")
         #expect(throws: Never.self) { try settings.validate() }

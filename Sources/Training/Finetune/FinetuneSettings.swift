@@ -106,6 +106,78 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.seed = seed
     }
 
+    enum CodingKeys: String, CodingKey {
+        case architecture
+        case model
+        case maxLength
+        case turns
+        case pairFormat
+        case textCleanup
+        case numericFeatures
+        case dropDuplicates
+        case batchSize
+        case accumulation
+        case epochs
+        case maxSteps
+        case learningRate
+        case weightDecay
+        case warmupFraction
+        case schedule
+        case labelSmoothing
+        case clipNorm
+        case headDropout
+        case precision
+        case swapAugmentation
+        case swapAveraging
+        case calibrate
+        case edgeCases
+        case evaluationsPerEpoch
+        case patience
+        case plateauPatience
+        case plateauFactor
+        case validationFraction
+        case seed
+    }
+
+    /// Decodes settings saved by this or an earlier arena: a field added since (such as
+    /// `accumulation`) takes its default, so older runs still load and predict. An absent
+    /// optional field is nil (the encoder leaves nil fields out).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = FinetuneSettings(
+            architecture: try c.decode(ClassifierArchitecture.self, forKey: .architecture), model: try c.decode(String.self, forKey: .model))
+        architecture = try c.decode(ClassifierArchitecture.self, forKey: .architecture)
+        model = try c.decode(String.self, forKey: .model)
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? defaults.maxLength
+        turns = try c.decodeIfPresent(TurnSelection.self, forKey: .turns) ?? defaults.turns
+        pairFormat = try c.decodeIfPresent(PairFormat.self, forKey: .pairFormat) ?? defaults.pairFormat
+        textCleanup = try c.decodeIfPresent(Bool.self, forKey: .textCleanup) ?? defaults.textCleanup
+        numericFeatures = try c.decodeIfPresent(NumericFeatureHead.self, forKey: .numericFeatures)
+        dropDuplicates = try c.decodeIfPresent(Bool.self, forKey: .dropDuplicates) ?? defaults.dropDuplicates
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        accumulation = try c.decodeIfPresent(Int.self, forKey: .accumulation) ?? defaults.accumulation
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? defaults.epochs
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
+        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
+        warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? defaults.warmupFraction
+        schedule = try c.decodeIfPresent(LearningRateSchedule.Shape.self, forKey: .schedule) ?? defaults.schedule
+        labelSmoothing = try c.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? defaults.labelSmoothing
+        clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm)
+        headDropout = try c.decodeIfPresent(Double.self, forKey: .headDropout)
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? defaults.precision
+        swapAugmentation = try c.decodeIfPresent(Bool.self, forKey: .swapAugmentation) ?? defaults.swapAugmentation
+        swapAveraging = try c.decodeIfPresent(Bool.self, forKey: .swapAveraging) ?? defaults.swapAveraging
+        calibrate = try c.decodeIfPresent(Bool.self, forKey: .calibrate) ?? defaults.calibrate
+        edgeCases = try c.decodeIfPresent(Bool.self, forKey: .edgeCases) ?? defaults.edgeCases
+        evaluationsPerEpoch = try c.decodeIfPresent(Int.self, forKey: .evaluationsPerEpoch) ?? defaults.evaluationsPerEpoch
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience)
+        plateauFactor = try c.decodeIfPresent(Double.self, forKey: .plateauFactor) ?? defaults.plateauFactor
+        validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? defaults.validationFraction
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+    }
+
     /// Checks the ranges; the message names the command-line option.
     public func validate() throws(TrainingError) {
         func require(_ condition: Bool, _ message: String) throws(TrainingError) {
