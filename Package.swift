@@ -36,11 +36,13 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Server", targets: ["Server"]),
         .library(name: "ArenaSentencePiece", type: .dynamic, targets: ["CSentencePiece"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -63,10 +65,11 @@ let package = Package(
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),
         .target(name: "Report", dependencies: ["ArenaData", "Training"]),
+        .target(name: "Server", dependencies: ["ArenaData", "Training", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation", "Training", "Boosting", "Report", "Models", "Tokenizers", "Torch",
+                "ArenaData", "Evaluation", "Training", "Boosting", "Report", "Models", "Tokenizers", "Torch", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,6 +82,9 @@ let package = Package(
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation", "Torch"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "Training", "ArenaData", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),

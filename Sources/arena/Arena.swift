@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 @main
-struct Arena: ParsableCommand {
+struct Arena: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arena",
         abstract: "Predict which of two LLM responses a human prefers, trained on Chatbot Arena votes.",
@@ -15,6 +15,7 @@ struct Arena: ParsableCommand {
         subcommands: [
             EDACommand.self, EvaluateCommand.self, SynthCommand.self, SplitCommand.self,
             TrainCommand.self, FinetuneCommand.self, EnsembleCommand.self, PredictCommand.self, ReportCommand.self, EmbedCommand.self,
+            ServeCommand.self,
         ]
     )
 }
