@@ -184,6 +184,29 @@ func temporaryRunFolder() throws -> RunFolder {
         }
     }
 
+    /// Early stopping: with patience 1 the fold ends at the first validation pass that does not
+    /// improve on the best, and the best pass's predictions are kept.
+    @Test func patienceStopsAtTheFirstPassWithoutImprovement() throws {
+        try LibTorch.setThreadCount(1)
+        let model = try TinyBert.make()
+        var config = settings(model: model)
+        config.learningRate = 0.02
+        config.schedule = .constant
+        config.warmupFraction = 0
+        config.epochs = 3
+        config.evaluationsPerEpoch = 3
+        config.patience = 1
+        let run = try temporaryRunFolder()
+        let result = try FinetuneTraining.run(battles: markedBattles(64), settings: config, folds: 1, run: run, resume: false, device: .cpu)
+        let passes = result.records.compactMap(\.validationLoss)
+        let stop = try #require(passes.indices.dropFirst().first { passes[$0] >= passes[..<$0].min()! }, "every pass improved: the test needs one that does not")
+        #expect(passes.count == stop + 1, "\(passes)")
+        #expect(result.records.last?.validationLoss == passes[stop])
+        #expect(result.records.count < 3 * 6)
+        let best = passes[..<stop].min()!
+        #expect(abs((result.metrics.steps?.first?.logLoss ?? 0) - best) < 1e-12)
+    }
+
     /// ReduceLROnPlateau (S2): every step's rate is the schedule's times 0.5 for each time
     /// `patience` validation passes in a row brought no improvement, replayed from the history.
     @Test func plateauHalvesTheLearningRate() throws {

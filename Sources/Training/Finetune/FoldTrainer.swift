@@ -185,6 +185,8 @@ public struct FoldTrainer {
         classifier.training = true
         defer { classifier.training = false }
         trainingLoop: while state.step < totalSteps {
+            // Early stopping, checked here so that a fold resumed after it had stopped stops too.
+            if let patience = settings.patience, state.evaluationsWithoutImprovement >= patience { break trainingLoop }
             let epoch = state.step / stepsPerEpoch
             let batchIndex = state.step % stepsPerEpoch
             if epochCache?.epoch != epoch {
@@ -247,9 +249,7 @@ public struct FoldTrainer {
                 lossCount = 0
                 examplesSinceReport = 0
             }
-            if let patience = settings.patience, state.evaluationsWithoutImprovement >= patience {
-                break trainingLoop
-            }
+            if settings.patience.map({ state.evaluationsWithoutImprovement >= $0 }) ?? false { break trainingLoop }
             if state.step < totalSteps, shouldStop(state.step) {
                 try saveState()
                 throw FinetuneInterrupted(fold: fold, step: state.step)
