@@ -184,17 +184,23 @@ func temporaryRunFolder() throws -> RunFolder {
         }
     }
 
-    /// Early stopping: with patience 1 the fold ends at the first validation pass that does not
-    /// improve on the best, and the best pass's predictions are kept.
-    @Test func patienceStopsAtTheFirstPassWithoutImprovement() throws {
-        try LibTorch.setThreadCount(1)
-        let model = try TinyBert.make()
-        var config = settings(model: model)
+    /// A high constant learning rate and three validation passes an epoch for three epochs:
+    /// some passes do not improve, which early stopping and the plateau rule need.
+    func unsteadySettings() throws -> FinetuneSettings {
+        var config = settings(model: try TinyBert.make())
         config.learningRate = 0.02
         config.schedule = .constant
         config.warmupFraction = 0
         config.epochs = 3
         config.evaluationsPerEpoch = 3
+        return config
+    }
+
+    /// Early stopping: with patience 1 the fold ends at the first validation pass that does not
+    /// improve on the best, and the best pass's predictions are kept.
+    @Test func patienceStopsAtTheFirstPassWithoutImprovement() throws {
+        try LibTorch.setThreadCount(1)
+        var config = try unsteadySettings()
         config.patience = 1
         let run = try temporaryRunFolder()
         let result = try FinetuneTraining.run(battles: markedBattles(64), settings: config, folds: 1, run: run, resume: false, device: .cpu)
@@ -211,13 +217,7 @@ func temporaryRunFolder() throws -> RunFolder {
     /// `patience` validation passes in a row brought no improvement, replayed from the history.
     @Test func plateauHalvesTheLearningRate() throws {
         try LibTorch.setThreadCount(1)
-        let model = try TinyBert.make()
-        var config = settings(model: model)
-        config.learningRate = 0.02
-        config.schedule = .constant
-        config.warmupFraction = 0
-        config.epochs = 3
-        config.evaluationsPerEpoch = 3
+        var config = try unsteadySettings()
         config.plateauPatience = 1
         let run = try temporaryRunFolder()
         let result = try FinetuneTraining.run(battles: markedBattles(64), settings: config, folds: 1, run: run, resume: false, device: .cpu)
@@ -479,6 +479,10 @@ func temporaryRunFolder() throws -> RunFolder {
         settings.learningRate = 1e-5
         settings.warmupFraction = 1
         #expect(throws: TrainingError.self) { try settings.validate() }
+        var features = FinetuneSettings(architecture: .pair, model: "m", numericFeatures: NumericFeatureHead(count: 13))
+        #expect(throws: TrainingError.self) { try features.validate() }
+        features.numericFeatures = NumericFeatureHead(count: FeatureScaling.count)
+        #expect(throws: Never.self) { try features.validate() }
     }
 }
 

@@ -199,6 +199,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try require(plateauFactor > 0 && plateauFactor < 1, "--plateau-factor must be in (0, 1) (got \(plateauFactor))")
         try require(numericFeatures == nil || architecture == .pair, "--numeric-features needs --architecture pair (S3)")
         try require(numericFeatures.map { $0.projectionWidth >= 1 && $0.hiddenWidth >= 1 } ?? true, "numeric feature widths must be at least 1")
+        try require(numericFeatures.map { $0.count == FeatureScaling.count } ?? true,
+                    "the numeric-feature branch takes S3's \(FeatureScaling.count) statistics per side (got \(numericFeatures?.count ?? 0))")
         try require(validationFraction > 0 && validationFraction < 1, "--validation-fraction must be in (0, 1) (got \(validationFraction))")
     }
 }

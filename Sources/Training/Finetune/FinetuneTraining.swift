@@ -121,7 +121,7 @@ public enum FinetuneTraining {
             let validation = assignment.indices.filter { assignment[$0] == fold }
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
-                headDropout: settings.headDropout, numericFeatures: settings.numericFeatures.map { NumericFeatureHead(count: FeatureScaling.count, projectionWidth: $0.projectionWidth, hiddenWidth: $0.hiddenWidth) },
+                headDropout: settings.headDropout, numericFeatures: settings.numericFeatures,
                 device: device, seed: settings.seed &+ UInt64(fold))
             let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
             if fold == 0 {
@@ -249,9 +249,7 @@ public final class FinetunedModel {
         runners = try (0..<artifact.folds).map { fold in
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
-                headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures.map {
-                    NumericFeatureHead(count: FeatureScaling.count, projectionWidth: $0.projectionWidth, hiddenWidth: $0.hiddenWidth)
-                }, device: device)
+                headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures, device: device)
             let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
             guard FileManager.default.fileExists(atPath: weights) else {
                 throw TrainingError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
