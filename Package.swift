@@ -60,9 +60,11 @@ let package = Package(
         .target(name: "Models", dependencies: ["Torch"]),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
-        .target(name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Models", "Tokenizers", "Torch"]),
+        .target(
+            name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Models", "Tokenizers", "Torch", "CCrypto"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),
         .target(name: "Report", dependencies: ["ArenaData", "Training"]),
         .target(name: "Server", dependencies: ["ArenaData", "Training", .product(name: "Hummingbird", package: "hummingbird")]),

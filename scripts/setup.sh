@@ -5,7 +5,8 @@ set -euo pipefail
 # libopenblas0-pthread: libtorch-dev alone can leave the slow reference BLAS (libblas3) behind
 # libblas.so.3; OpenBLAS makes matrix products about 30 times faster here (6 -> 187 GFLOP/s).
 # curl: scripts/setup-models.sh downloads with it, and the `arena serve` test speaks HTTP with it.
-PACKAGES=(pkg-config libxgboost-dev libtorch-dev libopenblas0-pthread libsentencepiece-dev curl)
+# libssl-dev: OpenSSL's libcrypto computes the SHA-256 digests that check a run folder's files.
+PACKAGES=(pkg-config libxgboost-dev libtorch-dev libopenblas0-pthread libsentencepiece-dev libssl-dev curl)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -758,8 +758,9 @@ private struct StreamingFile {
     private var descriptor: Int32
     private var written = 0
 
-    init(path: String) throws(DataError) {
-        self.path = path
+    init(path requestedPath: String) throws(DataError) {
+        // Through a symbolic link to its target; only a regular file or a new path.
+        path = try OutputPath.resolve(requestedPath)
         temporaryPath = path + ".tmp-\(getpid())"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else {

@@ -138,12 +138,16 @@ public struct BoosterParameters: Codable, Equatable, Sendable {
         case evalMetric = "eval_metric"
     }
 
-    /// Decodes XGBoost-named keys; any key left out takes its default.
+    /// Decodes XGBoost-named keys; any key left out takes its default. A key is also found in
+    /// the form a decoder with `.convertFromSnakeCase` (how run folders are read) turns it into
+    /// ("num_class" -> "numClass"): matched only as "num_class", every such setting of a saved
+    /// run silently took its default.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.container(keyedBy: FlexibleKey.self)
         let defaults = BoosterParameters()
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try container.decodeIfPresent(T.self, forKey: key) ?? fallback
+            try container.decodeIfPresent(T.self, forKey: FlexibleKey(key.rawValue))
+                ?? container.decodeIfPresent(T.self, forKey: FlexibleKey(camelCase: key.rawValue)) ?? fallback
         }
         self.init(
             booster: try value(.booster, defaults.booster),
@@ -159,9 +163,23 @@ public struct BoosterParameters: Codable, Equatable, Sendable {
             l1Regularization: try value(.l1Regularization, defaults.l1Regularization),
             featureSelector: try value(.featureSelector, defaults.featureSelector),
             seed: try value(.seed, defaults.seed),
-            threadCount: try container.decodeIfPresent(Int.self, forKey: .threadCount),
+            threadCount: try container.decodeIfPresent(Int.self, forKey: FlexibleKey(CodingKeys.threadCount.rawValue)),
             evalMetric: try value(.evalMetric, defaults.evalMetric),
             extra: try value(.extra, defaults.extra)
         )
+    }
+}
+
+/// A coding key for any name: an XGBoost name as written, or its camel-case form.
+struct FlexibleKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+    /// "num_class" -> "numClass", as JSONDecoder's `.convertFromSnakeCase` spells it.
+    init(camelCase name: String) {
+        let parts = name.split(separator: "_", omittingEmptySubsequences: true)
+        stringValue = (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

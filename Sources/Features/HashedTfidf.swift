@@ -417,8 +417,17 @@ extension HashedTfidf: Codable {
         case inverseDocumentFrequencies = "idf_float32_le_base64"
     }
 
+    /// The keys as a decoder with `.convertFromSnakeCase` (how run folders are read) presents
+    /// the file's "document_count" and "idf_float32_le_base64": matched only under their file
+    /// names, a saved --tfidf run could not be read back.
+    private enum CamelCaseKeys: String, CodingKey {
+        case documentCount
+        case inverseDocumentFrequencies = "idfFloat32LeBase64"
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        let camelCase = try decoder.container(keyedBy: CamelCaseKeys.self)
         let configuration = try container.decode(Configuration.self, forKey: .configuration)
         do {
             try self.init(configuration: configuration)
@@ -426,8 +435,10 @@ extension HashedTfidf: Codable {
             throw DecodingError.dataCorruptedError(
                 forKey: .configuration, in: container, debugDescription: error.description)
         }
-        documentCount = try container.decode(Int.self, forKey: .documentCount)
-        let encoded = try container.decode(String.self, forKey: .inverseDocumentFrequencies)
+        documentCount = try camelCase.decodeIfPresent(Int.self, forKey: .documentCount)
+            ?? container.decode(Int.self, forKey: .documentCount)
+        let encoded = try camelCase.decodeIfPresent(String.self, forKey: .inverseDocumentFrequencies)
+            ?? container.decode(String.self, forKey: .inverseDocumentFrequencies)
         guard let data = Data(base64Encoded: encoded), data.count % 4 == 0,
             data.isEmpty || data.count / 4 == configuration.buckets
         else {

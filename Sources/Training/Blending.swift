@@ -103,9 +103,17 @@ public struct OutOfFoldPredictions: Sendable {
 }
 
 /// `model.json` of an ensemble run: the member runs, their weights and a temperature.
+///
+/// The members are copied into the ensemble (`members/K-NAME/`), so
+/// the ensemble is one self-contained folder that keeps working when moved, copied to another
+/// machine or used from any directory, and its file list covers the members' files too. (A
+/// reference by path breaks when a member moves, and silently uses another run that happens to
+/// sit at that path.) Runs of format 1 named the members by the paths given.
 public struct EnsembleArtifact: Codable, Sendable, Equatable {
-    /// The member run folders, as given.
+    /// The member run folders: relative to the ensemble's folder (format 2), or as given (format 1).
     public var members: [String]
+    /// Where each member was copied from (absolute), for the record.
+    public var sources: [String]?
     public var weights: [Double]
     public var temperature: TemperatureScaling?
     /// The rows the weights were fitted on (those every member has a labelled prediction for).
@@ -172,7 +180,8 @@ public enum Blending {
         var metrics = try RunMetrics(outOfFold: blended, labels: labels, folds: folds.map { foldIndex[$0] ?? 0 })
         metrics.steps = steps
         return Result(
-            artifact: EnsembleArtifact(members: members, weights: weights, temperature: temperature, rows: ids.count, memberLogLoss: memberLoss),
+            artifact: EnsembleArtifact(
+                members: members, sources: nil, weights: weights, temperature: temperature, rows: ids.count, memberLogLoss: memberLoss),
             ids: ids, folds: folds, labels: labels, predictions: blended, metrics: metrics)
     }
 

@@ -42,6 +42,16 @@ public enum CrossValidation {
         return CrossValidationResult(models: models, folds: assignment, outOfFold: outOfFold, metrics: metrics)
     }
 
+    /// Throws unless the labelled `battles` hold every class: a model that never saw ties
+    /// predicts P(tie) = 0, and one tie then costs a log loss of 34.5.
+    public static func requireEveryClass(_ battles: [Battle], path: String) throws(TrainingError) {
+        var counts = [0, 0, 0]
+        for battle in battles { if let winner = battle.winner { counts[winner.rawValue] += 1 } }
+        if let missing = Winner.allCases.first(where: { counts[$0.rawValue] == 0 }) {
+            throw TrainingError.missingClass(path: path, className: missing.name, counts: counts)
+        }
+    }
+
     /// The out-of-fold predictions as CSV: id, fold, label, and the three probabilities.
     public static func outOfFoldCSV(battles: [Battle], folds: [Int], predictions: [[Double]]) -> String {
         var writer = CSVWriter()

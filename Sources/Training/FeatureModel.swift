@@ -101,6 +101,34 @@ public struct Standardizer: Codable, Sendable, Equatable {
             let variance = max(square / n - (total / n) * (total / n), 0)
             return variance > 1e-12 ? Float(variance.squareRoot()) : 1
         }
+        // The largest standardised magnitude seen per column, over the rows and their swapped
+        // copies (so the bound of a column equals that of its mirror and clipping commutes with
+        // the A/B swap).
+        var limits = [Float](repeating: 0, count: columns)
+        for row in 0..<matrix.rows {
+            let values = matrix.row(row)
+            for column in 0..<columns {
+                let z = abs((values[values.startIndex + column] - means[column]) / scales[column])
+                let source = swap.sourceIndices[column]
+                let mirrored = abs((values[values.startIndex + source] - means[source]) / scales[source])
+                limits[column] = max(limits[column], z, mirrored)
+            }
+        }
+        self.limits = limits
+    }
+
+    /// Per column, standardised values are clipped to [-limit, limit]: the range the model saw
+    /// in training. A text far longer than any training text (300k characters) then counts as
+    /// the longest seen instead of extrapolating a linear model to certainty (3.9e-20 for a
+    /// side). nil in runs written before the limits existed (no clipping).
+    public var limits: [Float]?
+
+    /// The standardised, clipped value of `value` in `column`.
+    @inline(__always)
+    public func standardize(_ value: Float, column: Int) -> Float {
+        let z = (value - means[column]) / scales[column]
+        guard let limits else { return z }
+        return min(max(z, -limits[column]), limits[column])
     }
 }
 
@@ -134,7 +162,7 @@ public struct BattleFeaturizer: Codable, Sendable {
         let width = HandFeatures.count
         for start in stride(from: 0, to: values.count, by: width) {
             for column in 0..<width {
-                values[start + column] = (values[start + column] - standardizer.means[column]) / standardizer.scales[column]
+                values[start + column] = standardizer.standardize(values[start + column], column: column)
             }
         }
         let dense: FeatureMatrix

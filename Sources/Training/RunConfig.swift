@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a run was trained on and how; `config.json` in the run folder.
 public struct RunConfig: Codable, Sendable, Equatable {
     /// The run folder layout version (`RunFolder.formatVersion`).
@@ -19,6 +21,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var settings: FeatureModelSettings?
     /// The fine-tuning settings (pair and cross runs).
     public var finetune: FinetuneSettings?
+    /// Every other file of the finished run (relative path) and its SHA-256, checked when the
+    /// run is loaded; nil in a staging folder and in runs of format 1.
+    public var files: [String: String]?
 
     public init(
         formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, model: String, data: String,
@@ -39,16 +44,48 @@ public struct RunConfig: Codable, Sendable, Equatable {
     }
 
     /// Whether a staged run with this config can be resumed by `other`: everything but the
-    /// creation time must match.
-    public func canResume(as other: RunConfig) -> Bool {
+    /// creation time (and the file list of a finished run) must match.
+    public func canResume(as other: RunConfig) -> Bool { differences(from: other).isEmpty }
+
+    /// What differs between this config and `other`, ignoring the creation time and the file
+    /// list: "settings.parameters.eta: 0.5 here, 0.3 there", field names as in config.json.
+    public func differences(from other: RunConfig) -> [String] {
         var mine = self
-        mine.createdAt = other.createdAt
-        return mine == other
+        var theirs = other
+        mine.createdAt = ""
+        theirs.createdAt = ""
+        mine.files = nil
+        theirs.files = nil
+        guard mine != theirs else { return [] }
+        func flattened(_ config: RunConfig) -> [String: String] {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(config), let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
+            var result: [String: String] = [:]
+            func visit(_ value: Any, _ path: String) {
+                if let dictionary = value as? [String: Any] {
+                    for (key, child) in dictionary { visit(child, path.isEmpty ? key : path + "." + key) }
+                } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+                    result[path] = String(decoding: data, as: UTF8.self)
+                }
+            }
+            visit(object, "")
+            return result
+        }
+        let left = flattened(mine)
+        let right = flattened(theirs)
+        let differences = Set(left.keys).union(right.keys).sorted().compactMap { key -> String? in
+            let here = left[key] ?? "(none)"
+            let there = right[key] ?? "(none)"
+            return here == there ? nil : "\(key): \(here) in the staged run, \(there) now"
+        }
+        return differences.isEmpty ? ["the settings differ"] : differences
     }
 }
 
 /// This build's version, written into every run.
-public let arenaVersionString = "0.1.0"
+public let arenaVersionString = "0.2.0"
 
 /// The scores of a run; `metrics.json` in the run folder.
 public struct RunMetrics: Codable, Sendable, Equatable {

@@ -42,7 +42,14 @@ public final class RunPredictor {
             guard artifact.members.count == artifact.weights.count, !artifact.members.isEmpty else {
                 throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one weight per member run")
             }
-            model = .ensemble(artifact, try artifact.members.map { try RunPredictor(runPath: $0, device: device) })
+            // Format 2 ensembles hold their members; format 1 named them by the paths given.
+            if config.formatVersion >= 2,
+                let outside = artifact.members.first(where: { $0.hasPrefix("/") || $0.split(separator: "/").contains("..") })
+            {
+                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "member \"\(outside)\" is outside the ensemble's folder")
+            }
+            let memberPaths = config.formatVersion >= 2 ? artifact.members.map { runPath + "/" + $0 } : artifact.members
+            model = .ensemble(artifact, try memberPaths.map { try RunPredictor(runPath: $0, device: device) })
         default:
             throw TrainingError.incompatibleRun(path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
         }

@@ -12,6 +12,19 @@ public enum TrainingError: Error, Sendable, Equatable {
     case incompatibleRun(path: String, reason: String)
     case noLabels(path: String)
     case noRows(path: String)
+    /// A file of a run whose SHA-256 is not the one the run's config.json lists.
+    case foreignFile(path: String, expected: String, actual: String)
+    /// Another process is writing the run (`holder`: its pid, when the lock file names one).
+    case runLocked(path: String, holder: Int32?)
+    /// `--overwrite` was asked to replace something that is not an arena run folder.
+    case notARunFolder(path: String, reason: String)
+    /// The staging folder of an interrupted run holds finished work and neither resume nor
+    /// overwrite was asked for.
+    case interruptedRunExists(path: String, files: [String])
+    /// The staging folder holds a run of other data or settings than the one asked to resume.
+    case cannotResume(path: String, differences: [String])
+    /// The training labels lack a class: every model must see A, B and tie.
+    case missingClass(path: String, className: String, counts: [Int])
 }
 
 extension TrainingError: CustomStringConvertible {
@@ -32,6 +45,25 @@ extension TrainingError: CustomStringConvertible {
             return "\(path): the data has no labels (winner_model_a, winner_model_b, winner_tie); training needs labelled rows"
         case let .noRows(path):
             return "\(path): no rows to work on"
+        case let .foreignFile(path, expected, actual):
+            return "\(path) does not belong to this run: its SHA-256 is \(actual.prefix(16))..., the run's config.json lists "
+                + "\(expected.prefix(16))... (was it copied in from another run, or changed after training?); restore the run's own "
+                + "file or train the run again"
+        case let .runLocked(path, holder):
+            let who = holder.map { "another arena process (pid \($0))" } ?? "another arena process"
+            return "\(path) is being written by \(who), which holds \(RunLock.lockPath(forRun: path)); wait for it to finish "
+                + "or stop it, or write to another path"
+        case let .notARunFolder(path, reason):
+            return "\(path): \(reason); overwriting replaces only arena run folders, so remove it yourself or choose another path"
+        case let .interruptedRunExists(path, files):
+            let shown = files.prefix(4).joined(separator: ", ") + (files.count > 4 ? ", ..." : "")
+            return "\(path) holds an interrupted run with finished work (\(shown)); resume it (--resume) or start over (--overwrite)"
+        case let .cannotResume(path, differences):
+            return "\(path) holds a run with other data or settings (\(differences.joined(separator: "; "))); "
+                + "resume with the same data and settings, or start over (--overwrite)"
+        case let .missingClass(path, className, counts):
+            return "\(path): no training row has the label \(className) (rows per class A, B, tie: "
+                + "\(counts.map(String.init).joined(separator: ", "))); a model must see every class, or it predicts 0 for it"
         }
     }
 }

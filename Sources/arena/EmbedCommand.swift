@@ -70,6 +70,9 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger("embed")
+        // Refuse a bad output before any work; write through a symbolic link to its target.
+        let out = try OutputPath.resolve(self.out, inputs: [data] + OutputPath.files(in: model))
+        _ = try OutputPath.resolve(out + ".partial.safetensors", inputs: [data])
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
         let device = try DeviceOption.resolve(self.device)

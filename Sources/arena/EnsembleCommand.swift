@@ -11,9 +11,10 @@ struct EnsembleCommand: ParsableCommand {
             Reads each run's oof.csv, keeps the labelled rows every run predicted (all rows for \
             k-fold runs on the same data; the validation rows of a fine-tuned hold-out run), \
             fits non-negative weights summing to 1 that minimise the log loss of the weighted \
-            mean (a convex problem), then a temperature. `arena predict --run OUT` predicts \
-            with every member run and blends them. The members must stay where they are; the \
-            ensemble folder refers to them by the paths given.
+            mean (a convex problem), then a temperature. The member runs are copied into the \
+            ensemble (OUT/members/K-NAME), so the \
+            ensemble is one folder that keeps working wherever it is moved; `arena predict \
+            --run OUT` predicts with every member and blends them.
 
             The weights are fitted on the same out-of-fold rows the figures are reported on: \
             with few rows the blend's log loss is slightly optimistic.
@@ -48,16 +49,26 @@ struct EnsembleCommand: ParsableCommand {
             logger.info("blend, \(step.step): \(String(format: "%.5f", step.logLoss)) over \(result.ids.count) shared rows")
         }
         let members = try runs.map { try RunFolder.readConfig(runPath: $0) }
-        let run = try RunFolder.create(at: out, overwrite: overwrite)
         let config = RunConfig(
             model: "ensemble", data: members[0].data, rows: result.ids.count, folds: result.metrics.folds.count, seed: 0,
             createdAt: ISO8601DateFormatter().string(from: Date()))
-        try run.writeJSON(config, to: "config.json")
-        try run.writeJSON(result.artifact, to: "model.json")
-        try run.writeJSON(result.metrics, to: "metrics.json")
-        try run.write(Blending.outOfFoldCSV(result), to: "oof.csv")
-        ReportWriting.write(run: run, data: members[0].data, logger: logger)
-        try run.commit()
+        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: false, inputs: runs)
+        do {
+            var artifact = result.artifact
+            artifact.members = runs.enumerated().map { index, path in
+                "members/\(index)-" + (URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent)
+            }
+            artifact.sources = runs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            for (source, member) in zip(runs, artifact.members) { try run.importRun(at: source, as: member) }
+            try run.writeJSON(artifact, to: "model.json")
+            try run.writeJSON(result.metrics, to: "metrics.json")
+            try run.write(Blending.outOfFoldCSV(result), to: "oof.csv")
+            ReportWriting.write(run: run, data: members[0].data, logger: logger)
+            try run.commit(config: config)
+        } catch {
+            run.discard()
+            throw error
+        }
         print(String(format: "blend log loss %.5f over %d shared rows (best member %.5f); run saved to %@",
                      result.metrics.oofLogLoss, result.ids.count, result.artifact.memberLogLoss.min() ?? .nan, run.path))
     }

@@ -203,25 +203,31 @@ struct FinetuneCommand: ParsableCommand {
         if let threads { try LibTorch.setThreadCount(threads) }
         let device = try DeviceOption.resolve(self.device)
         let settings = try settings()
+        do { try settings.validate(for: device) } catch { throw ValidationError(error.description) }
         // Fail on the model folder before reading the data.
         _ = try FinetuneTraining.prepare(settings: settings)
         let battles = try DataLoading.training(path: data, strict: strict, logger: logger)
         guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
-        let run = try RunFolder.create(at: out, overwrite: overwrite, resume: resume)
+        try CrossValidation.requireEveryClass(battles, path: data)
         let started = Date()
         let config = RunConfig(
             model: settings.architecture.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles), finetune: settings)
-        if resume, run.hasStagedFiles {
-            let staged = try RunFolder.readJSON(RunConfig.self, runPath: run.stagingPath, name: "config.json")
-            guard staged.canResume(as: config) else {
-                throw TrainingError.invalidSetting("\(run.stagingPath) holds a run with other data or settings; drop --resume to start over")
-            }
-            logger.info("resuming from \(run.stagingPath)")
+        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data, model])
+        do {
+            try train(battles: battles, settings: settings, config: config, run: run, device: device, started: started, logger: logger)
+        } catch {
+            run.discard()
+            throw error
         }
-        try run.writeJSON(config, to: "config.json")
+    }
+
+    private func train(
+        battles: [Battle], settings: FinetuneSettings, config: RunConfig, run: RunFolder, device: Device, started: Date, logger: Logger
+    ) throws {
+        if run.resumed { logger.info("resuming from \(run.stagingPath)") }
         let result = try FinetuneTraining.run(
-            battles: battles, settings: settings, folds: folds, run: run, resume: resume, device: device,
+            battles: battles, settings: settings, folds: folds, run: run, resume: run.resumed, device: device,
             checkpointSeconds: checkpointSeconds, log: { logger.info("\($0)") },
             progress: { event in
                 var line = String(
@@ -246,7 +252,7 @@ struct FinetuneCommand: ParsableCommand {
         try run.writeJSON(result.metrics, to: "metrics.json")
         FinetuneTraining.removeCheckpoints(folds: folds, run: run)
         ReportWriting.write(run: run, data: data, logger: logger)
-        try run.commit()
+        try run.commit(config: config)
         print(
             String(
                 format: "validation log loss %.5f, accuracy %.4f over %d rows (%@); run saved to %@", result.metrics.oofLogLoss,

@@ -34,8 +34,17 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        if let batchSize, !(1...FinetuneSettings.maxBatchSize).contains(batchSize) {
+            throw ValidationError("--batch-size must be in 1...\(FinetuneSettings.maxBatchSize) (got \(batchSize))")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    }
+
     func run() throws {
         let logger = global.makeLogger("predict")
+        // Refuse a bad output before any work: not a device, not the input, not a file of the run.
+        _ = try OutputPath.resolve(out, inputs: [data] + OutputPath.files(in: runPath))
         let config = try RunFolder.readConfig(runPath: runPath)
         if config.finetune != nil {
             LibTorch.keepFreedMemory()

@@ -39,6 +39,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger("report")
+        _ = try OutputPath.resolve(out, inputs: [data] + runs.flatMap { OutputPath.files(in: $0) })
         let summary = try DatasetSummary.summarize(path: data)
         logger.debug("summarised \(summary.rows) rows of \(data)")
         var reports: [RunReport] = []

@@ -39,6 +39,8 @@ struct SplitCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger("split")
+        // Never over the input (split --data d/train.csv --out-dir d would replace it).
+        for name in ["train.csv", "test.csv", "test_labels.csv"] { _ = try OutputPath.resolve(outDir + "/" + name, inputs: [data]) }
         // Pass 1: the label of every row; no row is dropped, so row numbers line up with pass 2.
         let everyRow = LoadOptions(labels: .required, decodeFailures: .keepRaw)
         let (battles, report) = try BattleReader.readAll(path: data, options: everyRow)

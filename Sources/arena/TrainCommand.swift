@@ -91,9 +91,12 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2 (got \(folds))") }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
-        if let learningRate, !(learningRate > 0) {
-            throw ValidationError("--learning-rate must be positive (got \(learningRate))")
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate must be a positive finite number (got \(learningRate))")
         }
+        if let rounds, rounds > 1_000_000 { throw ValidationError("--rounds must be at most 1000000 (got \(rounds))") }
+        if let maxDepth, maxDepth > 64 { throw ValidationError("--max-depth must be at most 64 (got \(maxDepth))") }
+        guard folds <= 1000 else { throw ValidationError("--folds must be at most 1000 (got \(folds))") }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1 (got \(maxDepth))") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
@@ -116,50 +119,47 @@ struct TrainCommand: ParsableCommand {
         let logger = global.makeLogger("train")
         let battles = try DataLoading.training(path: data, strict: strict, logger: logger)
         guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
-        let run = try RunFolder.create(at: out, overwrite: overwrite, resume: resume)
+        try CrossValidation.requireEveryClass(battles, path: data)
         let started = Date()
         var config = RunConfig(
             model: model.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
-        let metrics: RunMetrics
-        switch model {
-        case .prior:
-            let result = try CrossValidation.run(
-                battles: battles, folds: folds, seed: seed,
-                fit: { _, training in try ClassPriorModel(fitting: training) },
-                predict: { model, rows in model.predict(rows) })
-            try run.writeJSON(PriorRunModel(folds: result.models), to: "model.json")
-            try run.write(
-                CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold),
-                to: "oof.csv")
-            metrics = result.metrics
-        case .gbdt, .linear:
-            let kind: FeatureModelSettings.Kind = model == .gbdt ? .gbdt : .linear
-            config.settings = settings(kind: kind)
-            if resume, run.hasStagedFiles {
-                let staged = try RunFolder.readJSON(RunConfig.self, runPath: run.stagingPath, name: "config.json")
-                guard staged.canResume(as: config) else {
-                    throw TrainingError.invalidSetting(
-                        "\(run.stagingPath) holds a run with other data or settings; drop --resume to start over")
-                }
-                logger.info("resuming from \(run.stagingPath)")
+        if model != .prior { config.settings = settings(kind: model == .gbdt ? .gbdt : .linear) }
+        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data])
+        do {
+            if run.resumed { logger.info("resuming from \(run.stagingPath)") }
+            let metrics: RunMetrics
+            switch model {
+            case .prior:
+                let result = try CrossValidation.run(
+                    battles: battles, folds: folds, seed: seed,
+                    fit: { _, training in try ClassPriorModel(fitting: training) },
+                    predict: { model, rows in model.predict(rows) })
+                try run.writeJSON(PriorRunModel(folds: result.models), to: "model.json")
+                try run.write(
+                    CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold),
+                    to: "oof.csv")
+                metrics = result.metrics
+            case .gbdt, .linear:
+                let kind: FeatureModelSettings.Kind = model == .gbdt ? .gbdt : .linear
+                let result = try trainFeatureModel(battles: battles, settings: settings(kind: kind), run: run, logger: logger)
+                metrics = result.metrics
             }
-            try run.writeJSON(config, to: "config.json")
-            let result = try trainFeatureModel(battles: battles, settings: settings(kind: kind), run: run, logger: logger)
-            metrics = result.metrics
+            for fold in metrics.folds {
+                logger.info("fold \(fold.fold + 1)/\(folds): \(fold.rows) rows, log loss \(String(format: "%.5f", fold.logLoss))")
+            }
+            try run.writeJSON(metrics, to: "metrics.json")
+            ReportWriting.write(run: run, data: data, logger: logger)
+            try run.commit(config: config)
+            print(
+                String(
+                    format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
+                    metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
+                    ProgressClock.format(Date().timeIntervalSince(started)), run.path))
+        } catch {
+            run.discard()
+            throw error
         }
-        for fold in metrics.folds {
-            logger.info("fold \(fold.fold + 1)/\(folds): \(fold.rows) rows, log loss \(String(format: "%.5f", fold.logLoss))")
-        }
-        try run.writeJSON(metrics, to: "metrics.json")
-        try run.writeJSON(config, to: "config.json")
-        ReportWriting.write(run: run, data: data, logger: logger)
-        try run.commit()
-        print(
-            String(
-                format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
-                metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
-                ProgressClock.format(Date().timeIntervalSince(started)), run.path))
     }
 
     private func trainFeatureModel(battles: [Battle], settings: FeatureModelSettings, run: RunFolder, logger: Logger) throws
@@ -168,7 +168,7 @@ struct TrainCommand: ParsableCommand {
         let clock = ProgressClock()
         var lastPrinted = Date.distantPast
         let result = try FeatureModelTraining.crossValidate(
-            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: resume,
+            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: run.resumed,
             progress: { event in
                 let foldNumber = Int(event.stage.split(separator: " ").last?.split(separator: "/").first ?? "") ?? 0
                 let finished = event.completed == event.total

@@ -13,7 +13,9 @@ private func syntheticBattles(_ count: Int, seed: UInt64 = 1) -> [Battle] {
 
 private func temporaryRun() throws -> RunFolder {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-fm-\(UUID().uuidString)").path
-    return try RunFolder.create(at: path, overwrite: false)
+    return try RunFolder.begin(
+        at: path, config: RunConfig(model: "linear", data: "memory", rows: 0, folds: 2, seed: 0, createdAt: ""), overwrite: false,
+        resume: false)
 }
 
 @Suite(.serialized) struct FeatureModelTests {

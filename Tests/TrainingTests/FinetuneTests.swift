@@ -78,7 +78,9 @@ func markedBattles(_ count: Int, seed: UInt64 = 1) -> [Battle] {
 
 func temporaryRunFolder() throws -> RunFolder {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-ft-\(UUID().uuidString)").path
-    return try RunFolder.create(at: path, overwrite: false)
+    return try RunFolder.begin(
+        at: path, config: RunConfig(model: "cross", data: "memory", rows: 0, folds: 1, seed: 0, createdAt: ""), overwrite: false,
+        resume: false)
 }
 
 @Suite(.serialized) struct FinetuneTests {
@@ -243,12 +245,10 @@ func temporaryRunFolder() throws -> RunFolder {
         var config = settings(model: model)
         config.epochs = 1
         let result = try FinetuneTraining.run(battles: battles, settings: config, folds: 1, run: run, resume: false, device: .cpu)
-        try run.writeJSON(
-            RunConfig(model: "cross", data: "memory", rows: battles.count, folds: 1, seed: 4, createdAt: "now", finetune: config),
-            to: "config.json")
+        let runConfig = RunConfig(model: "cross", data: "memory", rows: battles.count, folds: 1, seed: 4, createdAt: "now", finetune: config)
         try run.writeJSON(result.artifact, to: "model.json")
         FinetuneTraining.removeCheckpoints(folds: 1, run: run)
-        try run.commit()
+        try run.commit(config: runConfig)
         defer { try? FileManager.default.removeItem(atPath: run.path) }
         let predictor = try RunPredictor(runPath: run.path)
         #expect(predictor.config.finetune == config)

@@ -57,25 +57,28 @@ private func battles(_ labels: [Winner]) -> [Battle] {
 
     @Test func appearsOnlyWhenCommitted() throws {
         let path = temporaryPath()
-        let run = try RunFolder.create(at: path, overwrite: false)
+        let config = RunConfig(model: "prior", data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
+        let run = try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
         try run.writeJSON(ClassPriorModel(probabilities: [0.4, 0.4, 0.2]), to: "model.json")
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(throws: TrainingError.self) { try RunFolder.readConfig(runPath: path) }
-        try run.commit()
+        try run.commit(config: config)
         #expect(FileManager.default.fileExists(atPath: path + "/model.json"))
         #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
         let model = try RunFolder.readJSON(ClassPriorModel.self, runPath: path, name: "model.json")
         #expect(model.probabilities == [0.4, 0.4, 0.2])
-        #expect(throws: TrainingError.runExists(path: path)) { try RunFolder.create(at: path, overwrite: false) }
+        #expect(throws: TrainingError.runExists(path: path)) {
+            try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
+        }
     }
 
     @Test func configFromAnotherFormatIsRefused() throws {
         let path = temporaryPath()
-        let run = try RunFolder.create(at: path, overwrite: false)
         var config = RunConfig(model: "prior", data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
+        let run = try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
+        try run.commit(config: config)
         config.formatVersion = RunFolder.formatVersion + 1
-        try run.writeJSON(config, to: "config.json")
-        try run.commit()
+        try RunFolder.writeJSON(config, path: path + "/config.json")
         #expect {
             try RunFolder.readConfig(runPath: path)
         } throws: { error in

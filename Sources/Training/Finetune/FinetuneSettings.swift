@@ -1,4 +1,5 @@
 import Models
+import Torch
 
 /// The floating-point type of the forward pass.
 public enum Precision: String, Codable, Sendable, CaseIterable {
@@ -179,21 +180,35 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     }
 
     /// Checks the ranges; the message names the command-line option.
+    /// The largest batch (and accumulation count) accepted: far beyond any memory, small enough
+    /// that no product of batch sizes overflows.
+    public static let maxBatchSize = 1 << 20
+
+    /// Checks the settings for `device` too: float16 autocast exists only on CUDA.
+    public func validate(for device: Device) throws(TrainingError) {
+        try validate()
+        if precision == .float16, case .cpu = device {
+            throw TrainingError.invalidSetting("--precision float16 needs a CUDA device; on the CPU use bfloat16 or float32")
+        }
+    }
+
     public func validate() throws(TrainingError) {
         func require(_ condition: Bool, _ message: String) throws(TrainingError) {
             if !condition { throw TrainingError.invalidSetting(message) }
         }
-        try require(batchSize >= 1, "--batch-size must be at least 1 (got \(batchSize))")
-        try require(accumulation >= 1, "--accumulate must be at least 1 (got \(accumulation))")
+        try require((1...FinetuneSettings.maxBatchSize).contains(batchSize),
+                    "--batch-size must be in 1...\(FinetuneSettings.maxBatchSize) (got \(batchSize))")
+        try require((1...FinetuneSettings.maxBatchSize).contains(accumulation),
+                    "--accumulate must be in 1...\(FinetuneSettings.maxBatchSize) (got \(accumulation))")
         try require(epochs >= 1, "--epochs must be at least 1 (got \(epochs))")
         try require(maxSteps.map { $0 >= 1 } ?? true, "--max-steps must be at least 1")
         try require(learningRate > 0 && learningRate.isFinite, "--learning-rate must be positive (got \(learningRate))")
-        try require(weightDecay >= 0, "--weight-decay must not be negative (got \(weightDecay))")
+        try require(weightDecay >= 0 && weightDecay.isFinite, "--weight-decay must be a finite number, not negative (got \(weightDecay))")
         try require((0..<1).contains(warmupFraction), "--warmup must be in [0, 1) (got \(warmupFraction))")
         try require((0..<1).contains(labelSmoothing), "--label-smoothing must be in [0, 1) (got \(labelSmoothing))")
-        try require(clipNorm.map { $0 > 0 } ?? true, "--clip-norm must be positive")
+        try require(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "--clip-norm must be a positive finite number")
         try require(headDropout.map { (0..<1).contains($0) } ?? true, "--head-dropout must be in [0, 1)")
-        try require(evaluationsPerEpoch >= 1, "--evaluations-per-epoch must be at least 1")
+        try require((1...1_000_000).contains(evaluationsPerEpoch), "--evaluations-per-epoch must be in 1...1000000")
         try require(patience.map { $0 >= 1 } ?? true, "--patience must be at least 1")
         try require(plateauPatience.map { $0 >= 1 } ?? true, "--plateau-patience must be at least 1")
         try require(plateauFactor > 0 && plateauFactor < 1, "--plateau-factor must be in (0, 1) (got \(plateauFactor))")

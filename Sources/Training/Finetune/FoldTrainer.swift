@@ -94,7 +94,7 @@ public struct FoldTrainer {
         var random = SeededRandom(seed: seed)
         var order = Array(examples.indices)
         random.shuffle(&order)
-        let chunk = batchSize * 64
+        let chunk = batchSize.multipliedReportingOverflow(by: 64).overflow ? Int.max : batchSize * 64
         var batches: [[Int]] = []
         for start in stride(from: 0, to: order.count, by: chunk) {
             let part = order[start..<min(start + chunk, order.count)].sorted { lengths[$0] > lengths[$1] }
@@ -120,9 +120,15 @@ public struct FoldTrainer {
         if settings.swapAugmentation { examples += training.map { ($0, true) } }
         let lengths = examples.map { encoded[$0.row].view(swapped: $0.swapped).length }
         // An optimizer step reads batchSize x accumulation examples, in micro-batches of batchSize.
-        let stepRows = settings.batchSize * settings.accumulation
-        let stepsPerEpoch = (examples.count + stepRows - 1) / stepRows
-        let totalSteps = min(stepsPerEpoch * settings.epochs, settings.maxSteps ?? Int.max)
+        // Settings come from the user: every product is checked (a huge --epochs with
+        // --max-steps is a way to say "this many steps"; it must not trap).
+        let (stepRows, rowsOverflow) = settings.batchSize.multipliedReportingOverflow(by: settings.accumulation)
+        guard !rowsOverflow, stepRows >= 1 else {
+            throw TrainingError.invalidSetting("a batch of \(settings.batchSize) x \(settings.accumulation) accumulated rows is too large")
+        }
+        let stepsPerEpoch = examples.count / stepRows + (examples.count % stepRows == 0 ? 0 : 1)
+        let (epochSteps, stepsOverflow) = stepsPerEpoch.multipliedReportingOverflow(by: settings.epochs)
+        let totalSteps = min(stepsOverflow ? Int.max : epochSteps, settings.maxSteps ?? Int.max)
         let schedule = LearningRateSchedule(
             peak: settings.learningRate, warmupSteps: Int((Double(totalSteps) * settings.warmupFraction).rounded()),
             totalSteps: totalSteps, shape: settings.schedule)
