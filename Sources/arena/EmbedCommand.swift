@@ -4,6 +4,7 @@ import Foundation
 import Models
 import Tokenizers
 import Torch
+import Training
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,6 +74,9 @@ struct EmbedCommand: ParsableCommand {
         // Refuse a bad output before any work; write through a symbolic link to its target.
         let out = try OutputPath.resolve(self.out, inputs: [data] + OutputPath.files(in: model))
         _ = try OutputPath.resolve(out + ".partial.safetensors", inputs: [data])
+        // One writer of an output and its checkpoint at a time (released when the command ends).
+        let lock = try RunLock.acquire(forRun: out)
+        defer { lock.release() }
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
         let device = try DeviceOption.resolve(self.device)

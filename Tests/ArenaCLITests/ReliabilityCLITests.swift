@@ -218,6 +218,33 @@ import Glibc
         #expect(try String(contentsOfFile: run + "/config.json", encoding: .utf8).contains("\"folds\" : 3"))
     }
 
+    /// A response far longer than any in training (300k characters) counts as the longest seen:
+    /// the linear model gave such a side 3.9e-20 before its features were clipped.
+    @Test func aHugeResponseDoesNotDriveTheLinearModelToCertainty() throws {
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try syntheticData(rows: 400, in: folder)
+        let run = folder.appendingPathComponent("run").path
+        let trained = try CLI.run(["train", "--data", data, "--out", run, "--threads", "1"])
+        #expect(trained.status == 0, "\(trained.standardError)")
+        let huge = String(repeating: "word ", count: 60_000)
+        var writer = CSVWriter()
+        writer.write(["id", "prompt", "response_a", "response_b"])
+        writer.write(["1", JSONWriter.turns(["hi"]), JSONWriter.turns([huge]), JSONWriter.turns(["short"])])
+        writer.write(["2", JSONWriter.turns(["hi"]), JSONWriter.turns(["short"]), JSONWriter.turns([huge])])
+        let test = folder.appendingPathComponent("huge.csv").path
+        try writer.take().write(toFile: test, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("s.csv").path
+        let predicted = try CLI.run(["predict", "--run", run, "--data", test, "--out", out])
+        #expect(predicted.status == 0, "\(predicted.standardError)")
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",").dropFirst().compactMap { Double($0) } }
+        #expect(rows.count == 2)
+        for row in rows { #expect(row.count == 3 && row.allSatisfy { $0 > 1e-4 }, "\(row)") }
+        // Still swap-consistent.
+        #expect(rows[0][0] == rows[1][1] && rows[0][2] == rows[1][2])
+    }
+
     /// Settings are checked before any work and leave nothing behind; usage errors exit 64,
     /// failed work 1.
     @Test func badSettingsFailBeforeWorkAndLeaveNothing() throws {
