@@ -165,10 +165,11 @@ import Torch
         #expect(result.status == 1)
         #expect(result.standardError.contains("winner_model_a"), "\(result.standardError)")
 
-        // --resume onto a staged run of other settings.
+        // --resume onto a staged run of other settings that holds finished work.
         try FileManager.default.createDirectory(atPath: out + ".partial", withIntermediateDirectories: true)
         try #"{"format_version": 1, "arena_version": "0.1.0", "model": "cross", "data": "x", "rows": 1, "folds": 1, "seed": 0, "created_at": "now"}"#
             .write(toFile: out + ".partial/config.json", atomically: true, encoding: .utf8)
+        try "{}".write(toFile: out + ".partial/fold-0.outcome.json", atomically: true, encoding: .utf8)
         result = try finetune(["--model", model, "--resume"])
         #expect(result.status == 1)
         #expect(result.standardError.contains("holds a run with other data or settings"), "\(result.standardError)")

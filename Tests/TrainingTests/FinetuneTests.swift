@@ -292,7 +292,7 @@ func temporaryRunFolder() throws -> RunFolder {
         }
         var bad = whole
         bad.accumulation = 0
-        #expect(throws: TrainingError.invalidSetting("--accumulate must be at least 1 (got 0)")) { try bad.validate() }
+        #expect(throws: TrainingError.invalidSetting("--accumulate must be in 1...1048576 (got 0)")) { try bad.validate() }
     }
 
     /// A fold stopped after step 5 and resumed from its saved state ends with the same
