@@ -51,15 +51,56 @@ public protocol Tokenizer: Sendable {
     var vocabularySize: Int { get }
     /// The id of a token, nil when absent.
     func id(of token: String) -> Int?
+    /// `tokenize(text).prefix(limit)`, reading only as much of a long text as the ids need
+    /// where the tokenizer can prove the result equal (the default tokenises the whole text).
+    func leadingIDs(of text: String, limit: Int) throws -> [Int]
+    /// `tokenize(text).suffix(limit)`, reading only as much of a long text as the ids need
+    /// where the tokenizer can prove the result equal (the default tokenises the whole text).
+    func trailingIDs(of text: String, limit: Int) throws -> [Int]
+}
+
+extension Tokenizer {
+    public func leadingIDs(of text: String, limit: Int) throws -> [Int] {
+        Array(try tokenize(text).prefix(Swift.max(limit, 0)))
+    }
+
+    public func trailingIDs(of text: String, limit: Int) throws -> [Int] {
+        Array(try tokenize(text).suffix(Swift.max(limit, 0)))
+    }
 }
 
 extension Tokenizer {
     /// `[CLS] first [SEP]` or `[CLS] first [SEP] second [SEP]`, cut to `maxLength` ids in all
     /// (special tokens included) the way Hugging Face's tokenizers cut: `strategy` picks which
     /// sequence loses tokens and `side` which end.
+    ///
+    /// Only as much of a long text is tokenised as the kept ids need (``leadingIDs(of:limit:)``
+    /// on the right, ``trailingIDs(of:limit:)`` on the left), with ids equal to those of the
+    /// whole texts: truncation needs a sequence's length only up to the budget plus one, except
+    /// for `longestFirst` with an odd budget when both sequences are longer than it (the longer
+    /// one keeps the extra token), and for `onlyFirst` / `onlySecond` pairs, whose refusals
+    /// name the exact length; those tokenise whole texts.
     public func encode(_ first: String, pair second: String? = nil, maxLength: Int? = nil,
                        strategy: TruncationStrategy = .longestFirst, side: TruncationSide = .right) throws -> Encoding {
-        try frame(try tokenize(first), second.map { try tokenize($0) }, maxLength: maxLength, strategy: strategy, side: side)
+        func whole() throws -> Encoding {
+            try frame(try tokenize(first), second.map { try tokenize($0) }, maxLength: maxLength, strategy: strategy, side: side)
+        }
+        guard let maxLength, maxLength >= (second == nil ? 2 : 3) else { return try whole() }
+        let budget = maxLength - (second == nil ? 2 : 3)
+        func capped(_ text: String) throws -> [Int] {
+            side == .right ? try leadingIDs(of: text, limit: budget + 1) : try trailingIDs(of: text, limit: budget + 1)
+        }
+        switch (second, strategy) {
+        case (nil, .longestFirst), (nil, .onlyFirst):
+            return try frame(try capped(first), nil, maxLength: maxLength, strategy: strategy, side: side)
+        case (let second?, .longestFirst):
+            let a = try capped(first)
+            let b = try capped(second)
+            if budget % 2 == 1, a.count > budget, b.count > budget { return try whole() }
+            return try frame(a, b, maxLength: maxLength, strategy: strategy, side: side)
+        default:
+            return try whole()
+        }
     }
 
     /// Frames ids already tokenized (see ``encode(_:pair:maxLength:strategy:side:)``).
@@ -145,29 +186,42 @@ extension Tokenizer {
     }
 }
 
-/// Splits `text` around occurrences of `tokens` (longest first, left to right): the added-token
-/// extraction that runs before normalisation. Each part is either plain text or a token.
-func splitOnAddedTokens(_ text: String, tokens: [String]) -> [(text: Substring, isToken: Bool)] {
-    let candidates = tokens.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
-    guard !candidates.isEmpty, let firstCharacters = Optional(Set(candidates.compactMap { $0.unicodeScalars.first })) else {
-        return [(text[...], false)]
-    }
-    var parts: [(Substring, Bool)] = []
-    let scalars = text.unicodeScalars
-    var plainStart = scalars.startIndex
-    var index = scalars.startIndex
-    while index < scalars.endIndex {
-        if firstCharacters.contains(scalars[index]),
-           let token = candidates.first(where: { scalars[index...].starts(with: $0.unicodeScalars) }) {
-            if plainStart < index { parts.append((Substring(scalars[plainStart..<index]), false)) }
-            let end = scalars.index(index, offsetBy: token.unicodeScalars.count)
-            parts.append((Substring(scalars[index..<end]), true))
+/// Splits the UTF-8 text `bytes` around occurrences of `tokens` (longest first, left to
+/// right): the added-token extraction that runs before normalisation. Each part is a byte range
+/// of plain text (id nil) or of a token (its id). Matching bytes at a scalar boundary is
+/// matching scalars; a token's first byte starts a scalar, so it never matches inside one.
+func splitOnAddedTokens(_ bytes: UnsafeBufferPointer<UInt8>, tokens: [(key: String, value: Int)],
+                        steps: inout Int) -> [(range: Range<Int>, id: Int?)] {
+    let candidates = tokens.filter { !$0.key.isEmpty }.sorted { $0.key.count > $1.key.count }
+        .map { (bytes: Array($0.key.utf8), id: $0.value) }
+    guard !candidates.isEmpty else { return [(0..<bytes.count, nil)] }
+    var startsToken = [Bool](repeating: false, count: 256)
+    for candidate in candidates { startsToken[Int(candidate.bytes[0])] = true }
+    var parts: [(range: Range<Int>, id: Int?)] = []
+    var plainStart = 0
+    var index = 0
+    while index < bytes.count {
+        steps += 1
+        if startsToken[Int(bytes[index])],
+           let token = candidates.first(where: { matches($0.bytes, bytes, at: index) }) {
+            if plainStart < index { parts.append((plainStart..<index, nil)) }
+            let end = index + token.bytes.count
+            parts.append((index..<end, token.id))
+            steps += token.bytes.count
             index = end
             plainStart = end
         } else {
-            index = scalars.index(after: index)
+            index += 1
         }
     }
-    if plainStart < scalars.endIndex { parts.append((Substring(scalars[plainStart..<scalars.endIndex]), false)) }
+    if plainStart < bytes.count { parts.append((plainStart..<bytes.count, nil)) }
     return parts
+}
+
+/// Whether `token` occurs in `bytes` at `offset`.
+@inline(__always)
+func matches(_ token: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+    guard offset >= 0, offset + token.count <= bytes.count else { return false }
+    for index in token.indices where bytes[offset + index] != token[index] { return false }
+    return true
 }

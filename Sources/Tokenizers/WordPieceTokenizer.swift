@@ -14,6 +14,10 @@ public struct WordPieceTokenizer: Tokenizer {
     /// those added with ``addingSpecialTokens(_:)``), by id.
     public private(set) var addedTokens: [String: Int]
     private let unknownID: Int
+    /// The most scalars a vocabulary entry can match: the longest entry's canonical
+    /// decomposition (vocabulary keys are Swift strings, equal under canonical equivalence, and
+    /// a string has at most as many scalars as its NFD). Longer candidate pieces are not looked up.
+    private let longestPiece: Int
 
     /// - Parameters:
     ///   - tokens: the vocabulary, id = position.
@@ -42,6 +46,11 @@ public struct WordPieceTokenizer: Tokenizer {
         self.unknownToken = unknownToken
         self.continuingSubwordPrefix = continuingSubwordPrefix
         self.maxInputCharactersPerWord = maxInputCharactersPerWord
+        longestPiece = vocabulary.keys.reduce(1) { longest, token in
+            let scalars = token.utf8.allSatisfy { $0 < 0x80 }
+                ? token.utf8.count : token.decomposedStringWithCanonicalMapping.unicodeScalars.count
+            return Swift.max(longest, scalars)
+        }
         unknownID = try require(unknownToken)
         specialTokens = SpecialTokenIDs(classification: try require(classificationToken), separator: try require(separatorToken),
                                         padding: try require(paddingToken), unknown: unknownID)
@@ -87,15 +96,65 @@ public struct WordPieceTokenizer: Tokenizer {
     }
 
     public func tokenize(_ text: String) throws -> [Int] {
+        var text = text
+        return text.withUTF8 { ids(of: $0) }
+    }
+
+    /// The first `limit` ids of `text` (all of them when it has fewer), tokenising only a
+    /// prefix of the text where one suffices. The ids equal `tokenize(text).prefix(limit)`: the
+    /// prefix is cut before a scalar the pre-tokenizer splits at whatever its neighbours (see
+    /// ``BertNormalizer/splitsBefore(_:)``) and not inside an occurrence of an added token, so
+    /// the normaliser maps the prefix to a prefix of the normalised text ending at a word break
+    /// (each step maps scalar by scalar, and NFD's reordering stops at the starter there), and
+    /// the words, hence the word pieces, of the prefix are the first words of the text.
+    public func leadingIDs(of text: String, limit: Int) throws -> [Int] {
+        var text = text
+        return text.withUTF8 { bytes in
+            cappedIDs(of: bytes, limit: limit, end: .leading, addedTokens: addedTokenBytes,
+                      splitsBefore: { bytes, offset in normalizer.splitsBefore(decodeScalar(bytes, at: offset).0) },
+                      tokenize: { ids(of: $0) })
+        }
+    }
+
+    /// The last `limit` ids of `text` (all of them when it has fewer), tokenising only a suffix
+    /// of the text where one suffices; equal to `tokenize(text).suffix(limit)` for the reasons
+    /// given at ``leadingIDs(of:limit:)``: the ids of the text are those of the part before the
+    /// cut followed by those of the part after it.
+    public func trailingIDs(of text: String, limit: Int) throws -> [Int] {
+        var text = text
+        return text.withUTF8 { bytes in
+            cappedIDs(of: bytes, limit: limit, end: .trailing, addedTokens: addedTokenBytes,
+                      splitsBefore: { bytes, offset in normalizer.splitsBefore(decodeScalar(bytes, at: offset).0) },
+                      tokenize: { ids(of: $0) })
+        }
+    }
+
+    private var addedTokenBytes: [[UInt8]] { addedTokens.keys.map { Array($0.utf8) } }
+
+    /// The ids of UTF-8 text: added tokens kept whole, then normaliser, pre-tokenizer and
+    /// word pieces, streamed word by word.
+    func ids(of bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+        var steps = 0
         var ids: [Int] = []
-        for part in splitOnAddedTokens(text, tokens: Array(addedTokens.keys)) {
-            if part.isToken, let id = addedTokens[String(part.text)] {
+        ids.reserveCapacity(bytes.count / 4 + 1)
+        var offsets: [Int] = []
+        var key: [UInt8] = []
+        let prefix = Array(continuingSubwordPrefix.utf8)
+        for part in splitOnAddedTokens(bytes, tokens: Array(addedTokens), steps: &steps) {
+            if let id = part.id {
                 ids.append(id)
                 continue
             }
-            let normalized = normalizer.normalize(String(part.text))
-            for word in BertNormalizer.preTokenize(normalized) { ids += wordPieces(word) }
+            let normalized = normalizer.normalizedUTF8(UnsafeBufferPointer(rebasing: bytes[part.range]), steps: &steps)
+            var pieceSteps = 0
+            normalized.withUnsafeBufferPointer { text in
+                BertNormalizer.forEachWord(in: text, steps: &steps) { word in
+                    appendWordPieces(text, word, to: &ids, offsets: &offsets, key: &key, prefix: prefix, steps: &pieceSteps)
+                }
+            }
+            steps += pieceSteps
         }
+        TokenizerWork.current?.add(steps: steps, bytes: bytes.count)
         return ids
     }
 
@@ -105,28 +164,56 @@ public struct WordPieceTokenizer: Tokenizer {
         return try tokenize(text).map { names[$0] ?? unknownToken }
     }
 
-    func wordPieces(_ word: Substring) -> [Int] {
-        let scalars = Array(word.unicodeScalars)
-        guard scalars.count <= maxInputCharactersPerWord else { return [unknownID] }
-        var pieces: [Int] = []
+    /// Greedy longest-match-first pieces of the word `text[word]`, or the unknown id alone when
+    /// the word is longer than `maxInputCharactersPerWord` scalars or cannot be built. At each
+    /// start at most `longestPiece` candidates are looked up, so a word costs at most
+    /// `longestPiece` lookups per scalar. `offsets` and `key` are scratch buffers.
+    private func appendWordPieces(_ text: UnsafeBufferPointer<UInt8>, _ word: Range<Int>, to ids: inout [Int],
+                                  offsets: inout [Int], key: inout [UInt8], prefix: [UInt8], steps: inout Int) {
+        offsets.removeAll(keepingCapacity: true)
+        var offset = word.lowerBound
+        while offset < word.upperBound {
+            guard offsets.count < maxInputCharactersPerWord else {
+                ids.append(unknownID)
+                return
+            }
+            offsets.append(offset)
+            offset += text[offset] < 0x80 ? 1 : decodeScalar(text, at: offset).1
+            steps += 1
+        }
+        offsets.append(word.upperBound)
+        let count = offsets.count - 1
+        let first = ids.count
         var start = 0
-        while start < scalars.count {
-            var end = scalars.count
+        while start < count {
+            var end = Swift.min(count, start + longestPiece)
             var found: Int?
             while start < end {
-                var piece = String(String.UnicodeScalarView(scalars[start..<end]))
-                if start > 0 { piece = continuingSubwordPrefix + piece }
-                if let id = vocabulary[piece] {
+                steps += 1
+                let piece = UnsafeBufferPointer(rebasing: text[offsets[start]..<offsets[end]])
+                let candidate: String
+                if start > 0 {
+                    key.removeAll(keepingCapacity: true)
+                    key.append(contentsOf: prefix)
+                    key.append(contentsOf: piece)
+                    candidate = String(decoding: key, as: UTF8.self)
+                } else {
+                    candidate = String(decoding: piece, as: UTF8.self)
+                }
+                if let id = vocabulary[candidate] {
                     found = id
                     break
                 }
                 end -= 1
             }
-            guard let found else { return [unknownID] }
-            pieces.append(found)
+            guard let found else {
+                ids.removeSubrange(first...)
+                ids.append(unknownID)
+                return
+            }
+            ids.append(found)
             start = end
         }
-        return pieces
     }
 }
 

@@ -98,18 +98,26 @@ public struct BattleEncoder: Sendable {
 
     /// S2's clean-up: whitespace runs become one space, non-ASCII characters are dropped.
     public static func cleanUp(_ text: String) -> String {
-        var result = ""
-        var pendingSpace = false
-        for scalar in text.unicodeScalars where scalar.isASCII {
-            if scalar.properties.isWhitespace {
-                pendingSpace = !result.isEmpty
-                continue
+        // Byte by byte: every byte of a non-ASCII scalar is 0x80 or above, and is dropped.
+        var text = text
+        let bytes = text.withUTF8 { input in
+            var output: [UInt8] = []
+            output.reserveCapacity(input.count)
+            var pendingSpace = false
+            for byte in input where byte < 0x80 {
+                if asciiWhitespace[Int(byte)] {
+                    pendingSpace = !output.isEmpty
+                    continue
+                }
+                if pendingSpace { output.append(0x20); pendingSpace = false }
+                output.append(byte)
             }
-            if pendingSpace { result.append(" "); pendingSpace = false }
-            result.unicodeScalars.append(scalar)
+            return output
         }
-        return result
+        return String(decoding: bytes, as: UTF8.self)
     }
+
+    private static let asciiWhitespace: [Bool] = (0..<128).map { Unicode.Scalar(UInt8($0)).properties.isWhitespace }
 
     func cleaned(_ turns: [String]) -> [String] {
         textCleanup ? turns.map(Self.cleanUp) : turns
@@ -132,6 +140,7 @@ public struct BattleEncoder: Sendable {
             }
             return try tokenizer.encode(pieces.joined(separator: "\n\n"), maxLength: maxLength).ids
         case .sep:
+            // Tokenizer.encode reads only as much of long texts as the truncation keeps.
             return try tokenizer.encode(
                 prompts.joined(separator: "\n\n"), pair: responses.joined(separator: "\n\n"), maxLength: maxLength,
                 strategy: .longestFirst
@@ -139,21 +148,41 @@ public struct BattleEncoder: Sendable {
         }
     }
 
-    func joinedTurns(_ turns: [String]) throws -> [Int] {
-        var ids: [Int] = []
-        for (index, text) in selected(turns).enumerated() {
-            if index > 0, let turn = markers["[TURN]"] { ids.append(turn) }
-            ids += try tokenizer.tokenize(text)
+    /// The ids of the turns joined by the `[TURN]` marker, cut to `limit` ids: the first ones
+    /// (`keepingEnd` false) or the last ones. Only as much text is tokenised as the kept ids
+    /// need (``Tokenizer/leadingIDs(of:limit:)``), so a 50 MB response costs what its first
+    /// few hundred tokens cost; the ids equal the full sequence's prefix or suffix.
+    func joinedTurns(_ turns: [String], limit: Int, keepingEnd: Bool) throws -> [Int] {
+        let texts = selected(turns)
+        let marker = markers["[TURN]"]
+        var parts: [[Int]] = []
+        var count = 0
+        for (position, index) in (keepingEnd ? Array(texts.indices.reversed()) : Array(texts.indices)).enumerated() {
+            if position > 0, let marker {
+                guard count < limit else { break }
+                parts.append([marker])
+                count += 1
+            }
+            guard count < limit else { break }
+            let ids = keepingEnd
+                ? try tokenizer.trailingIDs(of: texts[index], limit: limit - count)
+                : try tokenizer.leadingIDs(of: texts[index], limit: limit - count)
+            parts.append(ids)
+            count += ids.count
         }
-        return ids
+        return Array((keepingEnd ? parts.reversed() : parts).joined())
     }
 
     func crossSequence(prompt: [String], a: [String], b: [String]) throws -> [Int] {
         let specials = tokenizer.specialTokens
-        let p = try joinedTurns(prompt)
-        let ra = try joinedTurns(a)
-        let rb = try joinedTurns(b)
-        let shares = Self.shares(lengths: [p.count, ra.count, rb.count], budget: maxLength - 5)
+        // Each part is cut to the whole budget first: the shares depend on a length only up to
+        // the budget (a part at least that long gets what the others leave, whatever its
+        // length), so the cut parts share the budget as the whole ones would.
+        let budget = max(maxLength - 5, 0)
+        let p = try joinedTurns(prompt, limit: budget, keepingEnd: true)
+        let ra = try joinedTurns(a, limit: budget, keepingEnd: false)
+        let rb = try joinedTurns(b, limit: budget, keepingEnd: false)
+        let shares = Self.shares(lengths: [p.count, ra.count, rb.count], budget: budget)
         var ids = [specials.classification]
         ids.append(markers["[PROMPT]"] ?? specials.separator)
         ids += p.suffix(shares[0])
