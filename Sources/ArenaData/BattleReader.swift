@@ -64,12 +64,43 @@ public struct LoadReport: Sendable, Equatable {
     public var repairedCharacters = 0
     /// Whether the file carries labels.
     public var hasLabels = false
+    /// Columns that appear more than once in a CSV header but that arena does not read, with
+    /// their 1-based positions (a repeated column that arena reads is an error).
+    public var repeatedIgnoredColumns: [(name: String, positions: [Int])] = []
+    /// Ids with leading or trailing whitespace, kept as written.
+    public var idsWithWhitespace = 0
+    /// The first of them: the line and the id.
+    public var idsWithWhitespaceExamples: [(line: Int, id: String)] = []
 
     public init(path: String) { self.path = path }
+
+    public static func == (lhs: LoadReport, rhs: LoadReport) -> Bool {
+        lhs.path == rhs.path && lhs.rowsRead == rhs.rowsRead && lhs.skippedRows == rhs.skippedRows
+            && lhs.skippedExamples == rhs.skippedExamples && lhs.rawCellRows == rhs.rawCellRows
+            && lhs.rawCellExamples == rhs.rawCellExamples && lhs.nullTurns == rhs.nullTurns
+            && lhs.repairedCharacters == rhs.repairedCharacters && lhs.hasLabels == rhs.hasLabels
+            && lhs.repeatedIgnoredColumns.elementsEqual(rhs.repeatedIgnoredColumns) { $0 == $1 }
+            && lhs.idsWithWhitespace == rhs.idsWithWhitespace
+            && lhs.idsWithWhitespaceExamples.elementsEqual(rhs.idsWithWhitespaceExamples) { $0 == $1 }
+    }
 
     /// Human-readable warnings, one per kind of problem, with the first examples.
     public var warnings: [String] {
         var lines: [String] = []
+        for (name, positions) in repeatedIgnoredColumns.prefix(LoadReport.exampleLimit) {
+            let shown = name.isEmpty ? "with an empty name" : "'\(shownHeader([name], separator: ""))'"
+            let columns = positions.prefix(10).map(String.init).joined(separator: ", ") + (positions.count > 10 ? ", …" : "")
+            lines.append(
+                "\(path): line 1: column \(shown) appears \(positions.count) times in the header (columns \(columns)); arena does not read it, so it is ignored")
+        }
+        if repeatedIgnoredColumns.count > LoadReport.exampleLimit {
+            lines.append("\(path): line 1: and \(repeatedIgnoredColumns.count - LoadReport.exampleLimit) more repeated columns that arena ignores")
+        }
+        if idsWithWhitespace > 0 {
+            lines.append(
+                "\(path): \(idsWithWhitespace) id\(idsWithWhitespace == 1 ? " has" : "s have") leading or trailing whitespace; ids are kept exactly as written (a submission echoes them, and ' 7' and '7' are different ids); first ones:")
+            lines += idsWithWhitespaceExamples.map { "  line \($0.line): id \(shownID($0.id))" }
+        }
         if skippedRows > 0 {
             lines.append("\(path): skipped \(skippedRows) of \(rowsRead) rows whose text cells are not JSON lists of turns (use --strict to stop instead); first ones:")
             lines += skippedExamples.map { "  \($0)" }
@@ -126,33 +157,72 @@ public final class BattleReader {
     }
 
     /// Opens `path`, reads its header and checks the columns.
-    public init(path: String, options: LoadOptions) throws(DataError) {
-        self.path = path
-        self.options = options
-        self.report = LoadReport(path: path)
+    public convenience init(path: String, options: LoadOptions) throws(DataError) {
         switch try DataFormat(path: path) {
         case .kaggleCSV:
             let reader: CSVReader
             do { reader = try CSVReader(path: path) } catch { throw DataError.csv(error) }
-            var header = CSVRecord()
-            let hasHeader: Bool
-            do { hasHeader = try reader.next(into: &header) } catch { throw DataError.csv(error) }
-            guard hasHeader else { throw DataError.emptyFile(path: path) }
-            let columns = try BattleReader.kaggleColumns(header: header.strings, path: path, options: options)
-            report.hasLabels = columns.winners != nil
-            csvReader = reader
-            csvColumns = columns
+            try self.init(path: path, options: options, csv: reader)
         case .jsonLines:
-            let lines = try JSONLinesReader(path: path)
-            report.hasLabels = options.labels == .required
-            jsonLinesReader = lines
+            self.init(path: path, options: options, jsonLines: try JSONLinesReader(path: path))
         }
     }
 
-    static func kaggleColumns(header: [String], path: String, options: LoadOptions) throws(DataError) -> KaggleColumns {
+    /// Reads a file held in memory; `name` stands for the file name in messages and its
+    /// extension gives the format, as for a file.
+    public convenience init(bytes: [UInt8], name: String, options: LoadOptions) throws(DataError) {
+        switch try DataFormat(path: name) {
+        case .kaggleCSV:
+            try self.init(path: name, options: options, csv: CSVReader(bytes: bytes, name: name))
+        case .jsonLines:
+            self.init(path: name, options: options, jsonLines: try JSONLinesReader(bytes: bytes, name: name))
+        }
+    }
+
+    private init(path: String, options: LoadOptions, csv reader: CSVReader) throws(DataError) {
+        self.path = path
+        self.options = options
+        self.report = LoadReport(path: path)
+        var header = CSVRecord()
+        let hasHeader: Bool
+        do { hasHeader = try reader.next(into: &header) } catch { throw DataError.csv(error) }
+        guard hasHeader else { throw DataError.emptyFile(path: path) }
+        let columns = try BattleReader.kaggleColumns(header: header.strings, path: path, options: options, report: &report)
+        report.hasLabels = columns.winners != nil
+        csvReader = reader
+        csvColumns = columns
+    }
+
+    private init(path: String, options: LoadOptions, jsonLines: JSONLinesReader) {
+        self.path = path
+        self.options = options
+        self.report = LoadReport(path: path)
+        report.hasLabels = options.labels == .required
+        jsonLinesReader = jsonLines
+    }
+
+    /// The columns arena reads from a Kaggle CSV.
+    static let readColumns = [KaggleColumn.id, KaggleColumn.modelA, KaggleColumn.modelB] + KaggleColumn.texts + KaggleColumn.winners
+
+    static func kaggleColumns(header: [String], path: String, options: LoadOptions, report: inout LoadReport)
+        throws(DataError) -> KaggleColumns
+    {
         var index: [String: Int] = [:]
-        for (position, name) in header.enumerated() where index[name] == nil {
-            index[name] = position
+        var positions: [String: [Int]] = [:]
+        for (position, name) in header.enumerated() {
+            if index[name] == nil { index[name] = position }
+            positions[name, default: []].append(position + 1)
+        }
+        // A repeated column: an error when arena reads it (which copy holds the data?), a
+        // warning otherwise. Reported in header order.
+        var reported = Set<String>()
+        for name in header where !reported.contains(name) {
+            reported.insert(name)
+            guard let seen = positions[name], seen.count > 1 else { continue }
+            if readColumns.contains(name) {
+                throw DataError.duplicateColumn(path: path, column: name, first: seen[0], second: seen[1])
+            }
+            report.repeatedIgnoredColumns.append((name, seen))
         }
         var required = [KaggleColumn.id] + KaggleColumn.texts
         let winnerColumns = KaggleColumn.winners
@@ -214,10 +284,17 @@ public final class BattleReader {
 
     // MARK: - Rows
 
+    /// Checks that `id` is new, and notes one with surrounding whitespace (kept as written).
     private func checkID(_ id: String, line: Int) throws(DataError) {
-        if id.isEmpty { throw DataError.missingID(path: path, line: line) }
+        if isBlankText(id) { throw DataError.missingID(path: path, line: line) }
         if let first = seenIDs[id] { throw DataError.duplicateID(path: path, line: line, id: id, firstLine: first) }
         seenIDs[id] = line
+        if hasSurroundingWhitespace(id) {
+            report.idsWithWhitespace += 1
+            if report.idsWithWhitespaceExamples.count < LoadReport.exampleLimit {
+                report.idsWithWhitespaceExamples.append((line, id))
+            }
+        }
     }
 
     /// Decodes one CSV record; nil when the row is skipped.
@@ -227,7 +304,14 @@ public final class BattleReader {
             throw DataError.wrongFieldCount(path: path, line: record.line, expected: columns.count, found: record.count)
         }
         var repairs = TextRepairs()
-        let id = record.string(columns.id, repairs: &repairs).trimmingSpaces()
+        // The id is kept byte for byte: a submission must echo it.
+        var idRepairs = TextRepairs()
+        let id = record.string(columns.id, repairs: &idRepairs)
+        if idRepairs.total > 0 {
+            throw DataError.invalidID(
+                path: path, line: record.line,
+                reason: "the id \(shownID(id)) is not valid UTF-8 (\(idRepairs.total) invalid byte sequence\(idRepairs.total == 1 ? "" : "s"), shown as U+FFFD); expected UTF-8 text, which a submission can echo byte for byte")
+        }
         try checkID(id, line: record.line)
         var winner: Winner?
         if let winners = columns.winners {
@@ -307,86 +391,28 @@ public final class BattleReader {
         return set[0]
     }
 
-    /// Decodes one JSON Lines record; nil when the row is skipped.
+    /// Decodes one JSON Lines record (with `BattleJSON`, the decoder `arena serve` uses too).
     private func battle(jsonLine bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(DataError) -> Battle? {
         report.rowsRead += 1
         let value: JSONValue
-        var repairs: TextRepairs
+        let repairs: TextRepairs
         do {
             (value, repairs) = try JSONParser.parse(bytes)
         } catch {
             throw DataError.invalidJSONLine(path: path, line: line, reason: "not valid JSON (\(error.description))")
         }
-        guard case .object = value else {
-            throw DataError.invalidJSONLine(path: path, line: line, reason: "expected a JSON object, found \(value.kindName)")
+        var battle: Battle
+        do {
+            battle = try BattleJSON.battle(from: value, winner: options.labels == .required ? .required : .optional)
+        } catch {
+            throw DataError.invalidJSONLine(path: path, line: line, reason: error.description)
         }
-        let id: String
-        switch value["id"] {
-        case let .string(text)?: id = text
-        case let .number(_, literal)?: id = literal
-        case nil, .null?:
-            throw DataError.invalidJSONLine(path: path, line: line, reason: "field \"id\" is missing; every record needs an id")
-        case let other?:
-            throw DataError.invalidJSONLine(path: path, line: line, reason: "field \"id\" is \(other.kindName); expected a string or an integer")
-        }
-        try checkID(id, line: line)
-        var notes = DecodeNotes()
-        var texts: [[String]] = []
-        for (position, name) in KaggleColumn.texts.enumerated() {
-            switch value[name] {
-            case let .string(text)?:
-                texts.append([text])
-            case let .array(elements)?:
-                var turns: [String] = []
-                for element in elements {
-                    switch element {
-                    case let .string(text): turns.append(text)
-                    case .null:
-                        turns.append("")
-                        notes.nullTurns[position] += 1
-                    default:
-                        throw DataError.invalidJSONLine(
-                            path: path, line: line,
-                            reason: "id \(id), field \"\(name)\": a turn is \(element.kindName); expected a string or null")
-                    }
-                }
-                texts.append(turns)
-            case nil:
-                throw DataError.invalidJSONLine(path: path, line: line, reason: "id \(id): field \"\(name)\" is missing")
-            case let other?:
-                throw DataError.invalidJSONLine(
-                    path: path, line: line,
-                    reason: "id \(id), field \"\(name)\" is \(other.kindName); expected a string or a list of strings")
-            }
-        }
-        var winner: Winner?
-        switch value["winner"] {
-        case let .string(name)?:
-            guard let parsed = Winner(name: name) else {
-                throw DataError.invalidJSONLine(
-                    path: path, line: line, reason: "id \(id), field \"winner\" is \"\(name)\"; expected \"model_a\", \"model_b\" or \"tie\"")
-            }
-            winner = parsed
-        case nil, .null?:
-            if options.labels == .required {
-                throw DataError.invalidJSONLine(
-                    path: path, line: line, reason: "id \(id): field \"winner\" is missing; training data needs \"model_a\", \"model_b\" or \"tie\"")
-            }
-        case let other?:
-            throw DataError.invalidJSONLine(
-                path: path, line: line, reason: "id \(id), field \"winner\" is \(other.kindName); expected \"model_a\", \"model_b\" or \"tie\"")
-        }
-        if winner != nil { report.hasLabels = true }
-        func optionalName(_ key: String) -> String? {
-            if case let .string(text)? = value[key], !text.isEmpty { return text }
-            return nil
-        }
-        notes.repairedCharacters = repairs.total
-        report.nullTurns += notes.nullTurns.reduce(0, +)
+        try checkID(battle.id, line: line)
+        if battle.winner != nil { report.hasLabels = true }
+        battle.notes.repairedCharacters = repairs.total
+        report.nullTurns += battle.notes.nullTurns.reduce(0, +)
         report.repairedCharacters += repairs.total
-        return Battle(
-            id: id, modelA: optionalName("model_a"), modelB: optionalName("model_b"), prompt: texts[0],
-            responseA: texts[1], responseB: texts[2], winner: winner, notes: notes)
+        return battle
     }
 
     private func excerpt(_ text: String) -> String {
@@ -403,8 +429,15 @@ final class JSONLinesReader {
     private var position = 0
     private var line = 0
 
-    init(path: String) throws(DataError) {
-        let contents = try readFile(path: path)
+    convenience init(path: String) throws(DataError) {
+        try self.init(bytes: try readFile(path: path), name: path)
+    }
+
+    /// Reads records from `contents`; `name` stands for the file name in messages.
+    init(bytes contents: [UInt8], name path: String) throws(DataError) {
+        if let content = BinaryContent.detect(contents.prefix(BinaryContent.inspectedLength)) {
+            throw DataError.csv(.notText(path: path, content: content, expected: "JSON Lines text"))
+        }
         if contents.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw DataError.emptyFile(path: path)
         }

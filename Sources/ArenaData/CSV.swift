@@ -74,6 +74,9 @@ public enum CSVError: Error, Equatable, Sendable {
     case unterminatedQuote(path: String, line: Int)
     case textAfterClosingQuote(path: String, line: Int)
     case fieldTooLarge(path: String, line: Int, limit: Int)
+    /// The file is not text (compressed, an archive, a spreadsheet, UTF-16); `expected` says
+    /// what it should have been ("CSV text").
+    case notText(path: String, content: BinaryContent, expected: String)
 }
 
 extension CSVError: CustomStringConvertible {
@@ -89,6 +92,8 @@ extension CSVError: CustomStringConvertible {
             return "\(path): line \(line): text after the closing quote of a field; expected ',' or the end of the line (quotes inside a quoted field must be doubled: \"\")"
         case let .fieldTooLarge(path, line, limit):
             return "\(path): line \(line): a field is larger than \(limit / (1 << 20)) MiB; is a quote missing its closing quote?"
+        case let .notText(path, content, expected):
+            return "\(path): this is \(content.what), not \(expected); \(content.advice)"
         }
     }
 }
@@ -110,6 +115,7 @@ public final class CSVReader {
     private var atEOF = false
     private var line = 1
     private var firstRead = true
+    private var checkedHead = false
     /// A single field larger than this is an error (it usually means an unbalanced quote).
     public var maximumFieldSize = 512 << 20
     private let chunkSize: Int
@@ -135,7 +141,8 @@ public final class CSVReader {
     public init(bytes: [UInt8], name: String = "<memory>", chunkSize: Int = 1 << 20) {
         self.path = name
         self.source = .memory(bytes, offset: 0)
-        self.chunkSize = max(chunkSize, 16)
+        // No larger than the input: a short request body does not allocate a whole chunk.
+        self.chunkSize = max(min(chunkSize, bytes.count), 16)
         self.buffer = [UInt8](repeating: 0, count: self.chunkSize)
     }
 
@@ -196,9 +203,36 @@ public final class CSVReader {
         return true
     }
 
+    /// Refuses input that is not text: compressed files, archives, spreadsheets, UTF-16, NUL
+    /// bytes in the first KiB. Reads the head without consuming it (pread for a file; a pipe,
+    /// which cannot be re-read, is not inspected).
+    private func checkHead() throws(CSVError) {
+        checkedHead = true
+        var head = [UInt8](repeating: 0, count: BinaryContent.inspectedLength)
+        var count = 0
+        switch source {
+        case let .file(descriptor):
+            while count < head.count {
+                let offset = count
+                let got = head.withUnsafeMutableBytes { pointer in
+                    pread(descriptor, pointer.baseAddress! + offset, pointer.count - offset, off_t(offset))
+                }
+                if got <= 0 { break }
+                count += got
+            }
+        case let .memory(bytes, offset):
+            count = min(head.count, bytes.count - offset)
+            if count > 0 { head.replaceSubrange(0..<count, with: bytes[offset..<(offset + count)]) }
+        }
+        if let content = BinaryContent.detect(head[0..<count]) {
+            throw CSVError.notText(path: path, content: content, expected: "CSV text")
+        }
+    }
+
     /// Reads the next record into `record`; returns false at the end of the input.
     /// An empty line between records is skipped (as pandas does).
     public func next(into record: inout CSVRecord) throws(CSVError) -> Bool {
+        if !checkedHead { try checkHead() }
         record.bytes.removeAll(keepingCapacity: true)
         record.ends.removeAll(keepingCapacity: true)
         // Skip blank lines.
@@ -336,6 +370,12 @@ public struct CSVWriter {
 
     /// Appends one record.
     public mutating func write(_ fields: [String]) {
+        // A record of one empty field is written as "": an empty line is no record to a reader
+        // (pandas and this one skip blank lines), so the record would vanish (found by fuzz-csv).
+        if fields.count == 1 && fields[0].isEmpty {
+            output.append("\"\"\n")
+            return
+        }
         for (index, field) in fields.enumerated() {
             if index > 0 { output.append(",") }
             CSVWriter.appendField(field, to: &output)
@@ -346,7 +386,10 @@ public struct CSVWriter {
     /// Appends `field`, quoted if needed.
     public static func appendField(_ field: String, to output: inout String) {
         let utf8 = field.utf8
+        // A field starting with U+FEFF is quoted too: unquoted at the start of a file it would
+        // read back as a byte-order mark and be dropped (found by fuzz/fuzz-csv).
         let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+            || utf8.starts(with: [0xEF, 0xBB, 0xBF])
         guard needsQuotes else {
             output.append(field)
             return

@@ -18,7 +18,7 @@ public struct DecodeFailure: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(path): line \(line), id \(id), column \(column): not a JSON list of turns (\(reason)); the cell starts with \(excerpt)"
+        "\(path): line \(line), id \(shownID(id)), column \(column): not a JSON list of turns (\(reason)); the cell starts with \(excerpt)"
     }
 }
 
@@ -29,10 +29,14 @@ public enum DataError: Error, Equatable, Sendable {
     case emptyFile(path: String)
     case noRows(path: String)
     case missingColumns(path: String, missing: [String], found: [String])
+    /// A column that arena reads appears twice in the header (1-based positions).
+    case duplicateColumn(path: String, column: String, first: Int, second: Int)
     case wrongFieldCount(path: String, line: Int, expected: Int, found: Int)
     case invalidLabel(path: String, line: Int, id: String, column: String, value: String, expected: String)
     case duplicateID(path: String, line: Int, id: String, firstLine: Int)
     case missingID(path: String, line: Int)
+    /// An id that cannot be kept byte for byte (not UTF-8 text).
+    case invalidID(path: String, line: Int, reason: String)
     case undecodableCell(DecodeFailure)
     case invalidJSONLine(path: String, line: Int, reason: String)
     case unsupportedFormat(path: String)
@@ -51,17 +55,21 @@ extension DataError: CustomStringConvertible {
             return "\(path): the file has a header but no data rows"
         case let .missingColumns(path, missing, found):
             let hints = likelyRenames(missing: missing, found: found).map { "'\($0.found)' looks like '\($0.missing)'" }
-            var text = "\(path): missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")); the header has \(found.joined(separator: ", "))"
+            var text = "\(path): missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")); the header has \(shownHeader(found, separator: ", "))"
             if !hints.isEmpty { text += " (\(hints.joined(separator: "; ")): rename \(hints.count == 1 ? "it" : "them"))" }
             return text
+        case let .duplicateColumn(path, column, first, second):
+            return "\(path): line 1: column '\(column)' appears twice in the header, as column \(first) and column \(second); expected each column once (which of the two holds the data?)"
         case let .wrongFieldCount(path, line, expected, found):
             return "\(path): line \(line): \(found) fields where the header has \(expected); is a field with a comma or a line break not quoted?"
         case let .invalidLabel(path, line, id, column, value, expected):
-            return "\(path): line \(line), id \(id), column \(column): \(value.isEmpty ? "empty" : "'\(value)'"): \(expected)"
+            return "\(path): line \(line), id \(shownID(id)), column \(column): \(value.isEmpty ? "empty" : "'\(value)'"): \(expected)"
         case let .duplicateID(path, line, id, firstLine):
-            return "\(path): line \(line): id \(id) already appears on line \(firstLine); ids must be unique"
+            return "\(path): line \(line): id \(shownID(id)) already appears on line \(firstLine); ids must be unique"
         case let .missingID(path, line):
             return "\(path): line \(line): the id is empty; every row needs an id"
+        case let .invalidID(path, line, reason):
+            return "\(path): line \(line): \(reason)"
         case let .undecodableCell(failure):
             return failure.description + " (without --strict such training rows are skipped and reported)"
         case let .invalidJSONLine(path, line, reason):
@@ -74,6 +82,54 @@ extension DataError: CustomStringConvertible {
             return message
         }
     }
+}
+
+/// Whether `text` starts or ends with a whitespace character (Unicode White_Space).
+func hasSurroundingWhitespace(_ text: String) -> Bool {
+    guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+    return first.properties.isWhitespace || last.properties.isWhitespace
+}
+
+/// Whether `text` is empty or only whitespace.
+func isBlankText(_ text: String) -> Bool {
+    text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
+}
+
+/// An id as shown in messages: as written, or quoted with escapes when it has leading or
+/// trailing whitespace or control characters (so that ' 7' and '7' can be told apart).
+func shownID(_ id: String) -> String {
+    let plain = !id.isEmpty && !hasSurroundingWhitespace(id)
+        && !id.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    if plain { return id }
+    var text = "'"
+    for scalar in id.unicodeScalars {
+        switch scalar {
+        case "\n": text += "\\n"
+        case "\r": text += "\\r"
+        case "\t": text += "\\t"
+        case "'": text += "\\'"
+        case "\\": text += "\\\\"
+        default:
+            if scalar.properties.generalCategory == .control {
+                text += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return text + "'"
+}
+
+/// A header as shown in messages: at most 30 names, each cut to 60 characters, line breaks
+/// escaped, so that a binary or runaway first line does not flood the terminal.
+func shownHeader(_ names: [String], separator: String) -> String {
+    let limit = 30
+    var shown = names.prefix(limit).map { name -> String in
+        let cut = name.count > 60 ? String(name.prefix(60)) + "…" : name
+        return cut.replacingNewlines()
+    }
+    if names.count > limit { shown.append("… (\(names.count) columns in all)") }
+    return shown.joined(separator: separator)
 }
 
 /// Pairs each missing column name with the header name most likely meant for it (a different
@@ -92,9 +148,13 @@ func likelyRenames(missing: [String], found: [String]) -> [(found: String, missi
     }
     var scored: [(score: Int, found: String, missing: String)] = []
     for name in missing {
+        let bound = max(2, name.count / 3)
         for candidate in found where !missing.contains(candidate) {
+            // The distance is at least the difference in length: skip the quadratic work for a
+            // name that cannot be close (a runaway header field can be megabytes long).
+            guard abs(candidate.count - name.count) <= bound else { continue }
             let folded = distance(Array(candidate.lowercased()), Array(name.lowercased()))
-            guard folded <= max(2, name.count / 3) else { continue }
+            guard folded <= bound else { continue }
             // A difference of case alone is the likeliest rename.
             let score = 2 * folded + (candidate == name ? 0 : 1)
             scored.append((score, candidate, name))

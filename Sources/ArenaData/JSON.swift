@@ -261,7 +261,13 @@ public struct JSONParser {
             while let byte = parser.peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { parser.position += 1 }
             return parser.position - from
         }
-        guard digits(&self) > 0 else { throw JSONParseError(message: "invalid number", offset: start) }
+        let integerStart = position
+        let integerDigits = digits(&self)
+        guard integerDigits > 0 else { throw JSONParseError(message: "invalid number", offset: start) }
+        // RFC 8259: no leading zeros (Python's json and JSONSerialization refuse 07 too).
+        if integerDigits > 1 && bytes[integerStart] == UInt8(ascii: "0") {
+            throw JSONParseError(message: "invalid number (a leading zero)", offset: start)
+        }
         if peek() == UInt8(ascii: ".") {
             position += 1
             guard digits(&self) > 0 else { throw JSONParseError(message: "invalid number", offset: start) }

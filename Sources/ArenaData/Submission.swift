@@ -78,6 +78,13 @@ public enum SubmissionFile {
                 }
                 return check
             }
+            for column in columns {
+                let found = header.indices.filter { header[$0] == column }
+                if found.count > 1 {
+                    check.record(.duplicateColumn(path: path, column: column, first: found[0] + 1, second: found[1] + 1))
+                }
+            }
+            guard check.violations.isEmpty else { return check }
             let positions = columns.compactMap { header.firstIndex(of: $0) }
             while try reader.next(into: &record) {
                 check.readRow(record, fieldCount: header.count, positions: positions)
@@ -104,6 +111,8 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
     case noRows(path: String)
     /// A required column is absent; `closest` is an unused header name that looks like it.
     case missingColumn(path: String, column: String, closest: String?, header: [String])
+    /// A required column appears twice in the header (1-based positions).
+    case duplicateColumn(path: String, column: String, first: Int, second: Int)
     /// A row has more or fewer fields than the header.
     case wrongFieldCount(path: String, line: Int, expected: Int, found: Int)
     /// A row's id is empty.
@@ -123,7 +132,7 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
 
     /// The kinds of violation, in the order they are reported.
     public enum Kind: Int, CaseIterable, Sendable, Comparable {
-        case unreadable, emptyFile, noRows, missingColumn, wrongFieldCount, emptyID, notANumber, outOfRange,
+        case unreadable, emptyFile, noRows, missingColumn, duplicateColumn, wrongFieldCount, emptyID, notANumber, outOfRange,
             rowSum, duplicateID, idMissing, idNotInLabels
 
         public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -136,6 +145,7 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
             case .emptyFile: (one, many) = ("empty file", "empty files")
             case .noRows: (one, many) = ("file without rows", "files without rows")
             case .missingColumn: (one, many) = ("missing column", "missing columns")
+            case .duplicateColumn: (one, many) = ("repeated column", "repeated columns")
             case .wrongFieldCount: (one, many) = ("row with the wrong number of fields", "rows with the wrong number of fields")
             case .emptyID: (one, many) = ("row without an id", "rows without an id")
             case .notANumber: (one, many) = ("value that is not a number", "values that are not numbers")
@@ -155,6 +165,7 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
         case .emptyFile: return .emptyFile
         case .noRows: return .noRows
         case .missingColumn: return .missingColumn
+        case .duplicateColumn: return .duplicateColumn
         case .wrongFieldCount: return .wrongFieldCount
         case .emptyID: return .emptyID
         case .notANumber: return .notANumber
@@ -178,20 +189,22 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
         case let .noRows(path):
             return "\(path): the file has a header but no rows; expected one row per id"
         case let .missingColumn(path, column, closest, header):
-            var text = "\(path): line 1: no column \(column); the header has \(header.joined(separator: ","))"
+            var text = "\(path): line 1: no column \(column); the header has \(shownHeader(header, separator: ","))"
             if let closest {
                 text += " ('\(closest)' looks like '\(column)': rename it)"
             } else {
                 text += "; expected \(Self.expectedHeader)"
             }
             return text
+        case let .duplicateColumn(path, column, first, second):
+            return "\(path): line 1: column \(column) appears twice in the header, as column \(first) and column \(second); expected each column once"
         case let .wrongFieldCount(path, line, expected, found):
             return "\(path): line \(line): \(found) fields where the header has \(expected); expected one id and three probabilities"
         case let .emptyID(path, line):
             return "\(path): line \(line): the id is empty; every row needs the id of a battle"
         case let .notANumber(path, line, id, column, value):
             let shown = value.isEmpty ? "the cell is empty" : "'\(value)' is not a number"
-            return "\(path): line \(line), id \(id), column \(column): \(shown); \(Self.expectedProbability)"
+            return "\(path): line \(line), id \(shownID(id)), column \(column): \(shown); \(Self.expectedProbability)"
         case let .outOfRange(path, line, id, column, value):
             let problem: String
             if value.isNaN {
@@ -203,15 +216,15 @@ public enum SubmissionViolation: Error, Sendable, Equatable, CustomStringConvert
             } else {
                 problem = "\(value) is greater than 1"
             }
-            return "\(path): line \(line), id \(id), column \(column): \(problem); \(Self.expectedProbability)"
+            return "\(path): line \(line), id \(shownID(id)), column \(column): \(problem); \(Self.expectedProbability)"
         case let .rowSum(path, line, id, sum):
-            return "\(path): line \(line), id \(id): the probabilities sum to \(sum); expected \(KaggleColumn.winners.joined(separator: " + ")) = 1 within \(SubmissionFile.sumTolerance)"
+            return "\(path): line \(line), id \(shownID(id)): the probabilities sum to \(sum); expected \(KaggleColumn.winners.joined(separator: " + ")) = 1 within \(SubmissionFile.sumTolerance)"
         case let .duplicateID(path, line, id, firstLine):
-            return "\(path): line \(line): id \(id) already appears on line \(firstLine); expected each id once"
+            return "\(path): line \(line): id \(shownID(id)) already appears on line \(firstLine); expected each id once"
         case let .idMissing(path, id, labelsPath):
-            return "\(path): no row for id \(id), which is in \(labelsPath); expected one row for every labelled id"
+            return "\(path): no row for id \(shownID(id)), which is in \(labelsPath); expected one row for every labelled id"
         case let .idNotInLabels(path, line, id, labelsPath):
-            return "\(path): line \(line): id \(id) is not in \(labelsPath); expected only the labelled ids"
+            return "\(path): line \(line): id \(shownID(id)) is not in \(labelsPath); expected only the labelled ids"
         }
     }
 }
@@ -244,7 +257,7 @@ public struct SubmissionCheck: Sendable {
     mutating func record(_ violation: SubmissionViolation) {
         violations.append(violation)
         switch violation.kind {
-        case .unreadable, .emptyFile, .noRows, .missingColumn: rowsAreComplete = false
+        case .unreadable, .emptyFile, .noRows, .missingColumn, .duplicateColumn: rowsAreComplete = false
         default: break
         }
     }
@@ -256,8 +269,9 @@ public struct SubmissionCheck: Sendable {
             self.record(.wrongFieldCount(path: path, line: line, expected: fieldCount, found: record.count))
         }
         guard positions[0] < record.count else { return }
-        let id = record.string(positions[0]).trimmingSpaces()
-        guard !id.isEmpty else {
+        // Kept byte for byte, as the reader of the labelled file keeps its ids.
+        let id = record.string(positions[0])
+        guard !isBlankText(id) else {
             self.record(.emptyID(path: path, line: line))
             return
         }

@@ -191,7 +191,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
             (#"{"id": 1, "prompt": "p", "response_a": "a", "response_b": "b"}"#, #"field "winner" is missing"#),
             (#"{"id": 1, "prompt": 3, "response_a": "a", "response_b": "b", "winner": "tie"}"#, #"field "prompt" is a number"#),
             (#"{"prompt": "p", "response_a": "a", "response_b": "b", "winner": "tie"}"#, #"field "id" is missing"#),
-            (#"["not", "an object"]"#, "expected a JSON object, found an array"),
+            (#"["not", "an object"]"#, "line 1: the record is an array; expected an object with id, prompt, response_a and response_b"),
             (#"{"id": 1, "prompt": "p""#, "not valid JSON"),
         ]
         for (line, expected) in cases {
