@@ -4,22 +4,33 @@
 import Foundation
 import PackageDescription
 
-// libtorch: Debian's libtorch-dev (1.13, CPU) by default. LIBTORCH=/path/to/libtorch (the folder
-// holding include/ and lib/, e.g. .../site-packages/torch of a CUDA PyTorch wheel) builds against
-// another one, as tch-rs does; LIBTORCH_CXX11_ABI=0 matches wheels built with the old C++ ABI.
+// libtorch: the one inside the pinned PyPI torch wheel (scripts/setup-libtorch.sh installs it
+// into .libtorch/torch, as tch-rs does with LIBTORCH_USE_PYTORCH), so arena computes with the
+// kernels PyTorch users have. LIBTORCH=/path/to/libtorch (a folder holding include/ and lib/,
+// such as .../site-packages/torch of a CUDA PyTorch wheel) builds against another one; the shim
+// refuses one of another version than the pin unless LIBTORCH_ANY_VERSION=1, and
+// LIBTORCH_CXX11_ABI=0 matches a libtorch built with the old C++ ABI.
 let environment = ProcessInfo.processInfo.environment
-let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
-let torchInclude = libtorch.map { "\($0)/include" } ?? "/usr/include"
-var torchCxxFlags = ["-I\(torchInclude)", "-I\(torchInclude)/torch/csrc/api/include"]
+let pinnedTorch = (major: 2, minor: 15)
+let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(Context.packageDirectory)/.libtorch/torch"
+var torchCxxFlags = [
+    "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include",
+    "-DARENA_TORCH_PIN_MAJOR=\(pinnedTorch.major)", "-DARENA_TORCH_PIN_MINOR=\(pinnedTorch.minor)",
+    "-DARENA_LIBTORCH_PATH=\"\(libtorch)\"",
+]
 if environment["LIBTORCH_CXX11_ABI"] == "0" { torchCxxFlags.append("-D_GLIBCXX_USE_CXX11_ABI=0") }
-var torchLinkerFlags: [String] = []
-if let libtorch {
-    torchLinkerFlags += ["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]
-    // The CUDA kernels register themselves when libtorch_cuda is loaded: link it even though
-    // no symbol of it is referenced.
-    if FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so") {
-        torchLinkerFlags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
-    }
+if environment["LIBTORCH_ANY_VERSION"] == "1" { torchCxxFlags.append("-DARENA_TORCH_ANY_VERSION=1") }
+// The libraries by full path, not -l: pkg-config's -L/usr/lib/... of other targets comes first on
+// the link line and would pick a system libtorch (Debian's libtorch-dev) over this one.
+var torchLinkerFlags = [
+    "\(libtorch)/lib/libtorch_cpu.so", "\(libtorch)/lib/libc10.so", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
+]
+// The CUDA kernels register themselves when libtorch_cuda is loaded: link it even though no
+// symbol of it is referenced (scripts/setup-libtorch.sh --cuda installs it).
+if FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so") {
+    torchLinkerFlags += [
+        "-Xlinker", "--no-as-needed", "\(libtorch)/lib/libtorch_cuda.so", "\(libtorch)/lib/libc10_cuda.so", "-Xlinker", "--as-needed",
+    ]
 }
 
 let package = Package(
@@ -49,7 +60,7 @@ let package = Package(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(torchCxxFlags)],
             linkerSettings: [
-                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("m"),
+                .linkedLibrary("m"),
                 .unsafeFlags(torchLinkerFlags),
             ]
         ),
@@ -92,5 +103,5 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
     ],
-    cxxLanguageStandard: .cxx17
+    cxxLanguageStandard: .cxx20
 )

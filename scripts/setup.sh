@@ -2,11 +2,11 @@
 # Installs the system packages arena builds against (Debian / Ubuntu). Swift 6 itself must be
 # on PATH already (swift.org toolchain). Safe to run again.
 set -euo pipefail
-# libopenblas0-pthread: libtorch-dev alone can leave the slow reference BLAS (libblas3) behind
-# libblas.so.3; OpenBLAS makes matrix products about 30 times faster here (6 -> 187 GFLOP/s).
+# libtorch is not a Debian package here: scripts/setup-libtorch.sh (run below) installs the one
+# inside the pinned PyPI torch wheel into .libtorch (it needs python3 with pip).
 # curl: scripts/setup-models.sh downloads with it, and the `arena serve` test speaks HTTP with it.
 # libssl-dev: OpenSSL's libcrypto computes the SHA-256 digests that check a run folder's files.
-PACKAGES=(pkg-config libxgboost-dev libtorch-dev libopenblas0-pthread libsentencepiece-dev libssl-dev curl)
+PACKAGES=(pkg-config libxgboost-dev libsentencepiece-dev libssl-dev curl)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -18,3 +18,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install a Swift 6 toolchain from swift.org" >&2; exit 1; }
+"$(dirname "$0")/setup-libtorch.sh"

@@ -3,6 +3,10 @@
 // (tch-rs does the same with its PROTECT macro).
 #include "ctorch.h"
 
+#if !__has_include(<torch/torch.h>) || !__has_include(<torch/version.h>)
+#error "libtorch's headers are not found in " ARENA_LIBTORCH_PATH "/include: run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/"
+#endif
+
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -19,8 +23,12 @@
 #include <string>
 #include <vector>
 
-#if TORCH_VERSION_MAJOR < 1 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR < 13)
-#error "arena needs libtorch 1.13 or newer (found an older torch/version.h)"
+#if TORCH_VERSION_MAJOR < 2
+#error "arena needs libtorch 2.x (found an older torch/version.h); run scripts/setup-libtorch.sh"
+#endif
+#if !defined(ARENA_TORCH_ANY_VERSION) && defined(ARENA_TORCH_PIN_MAJOR) && \
+    (TORCH_VERSION_MAJOR != ARENA_TORCH_PIN_MAJOR || TORCH_VERSION_MINOR != ARENA_TORCH_PIN_MINOR)
+#error "this libtorch is not the version arena is pinned to (Package.swift's pinnedTorch, scripts/setup-libtorch.sh): fixtures and benchmarks assume the pinned one; run scripts/setup-libtorch.sh, or set LIBTORCH_ANY_VERSION=1 to build anyway"
 #endif
 
 static_assert(CTORCH_UINT8 == static_cast<int>(c10::ScalarType::Byte), "dtype code");
@@ -202,41 +210,39 @@ int ctorch_grad_enabled(bool *out) { CTORCH_TRY(*require(out, "out") = c10::Grad
 
 int ctorch_set_grad_enabled(bool enabled) { CTORCH_TRY(c10::GradMode::set_enabled(enabled)) }
 
-// torch.autocast.__enter__ / __exit__ (torch/amp/autocast_mode.py, v1.13.0).
+// torch.autocast.__enter__ / __exit__ (torch/amp/autocast_mode.py, v2.15.0): the device's
+// enabled flag and dtype are saved, set, and restored on exit.
 int ctorch_autocast_push(int32_t device_type, int32_t dtype, bool enabled, bool *previous_enabled,
                          int32_t *previous_dtype) {
   CTORCH_TRY(
       require(previous_enabled, "previous_enabled"); require(previous_dtype, "previous_dtype");
       auto type = scalar_type(dtype);
+      c10::DeviceType device = c10::DeviceType::CPU;
       if (device_type == CTORCH_CPU) {
         if (type != at::kBFloat16)
           throw std::invalid_argument("CPU autocast supports only bfloat16");
-        *previous_enabled = at::autocast::is_cpu_enabled();
-        *previous_dtype = static_cast<int32_t>(at::autocast::get_autocast_cpu_dtype());
-        at::autocast::set_cpu_enabled(enabled);
-        at::autocast::set_autocast_cpu_dtype(type);
       } else if (device_type == CTORCH_CUDA) {
         if (type != at::kBFloat16 && type != at::kHalf)
           throw std::invalid_argument("CUDA autocast supports float16 and bfloat16");
-        *previous_enabled = at::autocast::is_enabled();
-        *previous_dtype = static_cast<int32_t>(at::autocast::get_autocast_gpu_dtype());
-        at::autocast::set_enabled(enabled);
-        at::autocast::set_autocast_gpu_dtype(type);
+        device = c10::DeviceType::CUDA;
       } else {
         throw std::invalid_argument("autocast supports CPU and CUDA");
-      } at::autocast::increment_nesting())
+      }
+      *previous_enabled = at::autocast::is_autocast_enabled(device);
+      *previous_dtype = static_cast<int32_t>(at::autocast::get_autocast_dtype(device));
+      at::autocast::set_autocast_enabled(device, enabled);
+      at::autocast::set_autocast_dtype(device, type);
+      at::autocast::increment_nesting())
 }
 
 int ctorch_autocast_pop(int32_t device_type, bool previous_enabled, int32_t previous_dtype) {
   CTORCH_TRY(
       if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-      if (device_type == CTORCH_CPU) {
-        at::autocast::set_cpu_enabled(previous_enabled);
-        at::autocast::set_autocast_cpu_dtype(scalar_type(previous_dtype));
-      } else if (device_type == CTORCH_CUDA) {
-        at::autocast::set_enabled(previous_enabled);
-        at::autocast::set_autocast_gpu_dtype(scalar_type(previous_dtype));
-      } else { throw std::invalid_argument("autocast supports CPU and CUDA"); })
+      if (device_type != CTORCH_CPU && device_type != CTORCH_CUDA)
+        throw std::invalid_argument("autocast supports CPU and CUDA");
+      auto device = device_type == CTORCH_CPU ? c10::DeviceType::CPU : c10::DeviceType::CUDA;
+      at::autocast::set_autocast_enabled(device, previous_enabled);
+      at::autocast::set_autocast_dtype(device, scalar_type(previous_dtype));)
 }
 
 // ---- generators --------------------------------------------------------------------------------
