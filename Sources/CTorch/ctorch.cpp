@@ -7,7 +7,10 @@
 #error "libtorch's headers are not found in " ARENA_LIBTORCH_PATH "/include: run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/"
 #endif
 
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/autocast_mode.h>
+#include <dlfcn.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -177,6 +180,24 @@ const char *ctorch_last_error(void) { return last_error.c_str(); }
 
 int ctorch_version(const char **out) {
   CTORCH_TRY(*require(out, "out") = TORCH_VERSION)
+}
+
+int ctorch_runtime_info(int32_t what, const char **out) {
+  static thread_local std::string text;
+  CTORCH_TRY(
+      require(out, "out");
+      switch (what) {
+        case 0: text = at::show_config(); break;
+        case 1: text = at::get_cpu_capability(); break;
+        case 2: text = at::get_parallel_info(); break;
+        case 3: {
+          Dl_info info{};
+          auto symbol = reinterpret_cast<void *>(static_cast<std::string (*)()>(&at::show_config));
+          text = dladdr(symbol, &info) != 0 && info.dli_fname != nullptr ? info.dli_fname : "";
+          break;
+        }
+        default: throw std::invalid_argument("unknown runtime information " + std::to_string(what));
+      } *out = text.c_str())
 }
 
 int ctorch_cuda_device_count(int64_t *out) {
@@ -552,6 +573,14 @@ int ctorch_embedding(ctorch_tensor weight, ctorch_tensor indices, int64_t paddin
 
 int ctorch_dropout(ctorch_tensor tensor, double probability, bool training, ctorch_tensor *out) {
   CTORCH_RESULT(torch::dropout(unwrap(tensor), probability, training))
+}
+
+int ctorch_scaled_dot_product_attention(ctorch_tensor query, ctorch_tensor key, ctorch_tensor value,
+                                        ctorch_tensor mask, double dropout_p, bool is_causal,
+                                        double scale, ctorch_tensor *out) {
+  CTORCH_RESULT(at::scaled_dot_product_attention(
+      unwrap(query), unwrap(key), unwrap(value), optional_tensor(mask), dropout_p, is_causal,
+      scale < 0 ? std::optional<double>() : std::optional<double>(scale)))
 }
 
 int ctorch_cross_entropy(ctorch_tensor logits, ctorch_tensor target, ctorch_tensor weight,

@@ -64,6 +64,23 @@ extension Tensor {
         try Tensor.make("dropout") { ctorch_dropout(handle, probability, training, $0) }
     }
 
+    /// `torch.nn.functional.scaled_dot_product_attention`: softmax(q kᵀ · scale + mask) v for
+    /// [..., length, headSize] tensors, with `dropout` on the attention weights, computed by the
+    /// fused kernel libtorch picks (flash attention on the CPU): the weights are never
+    /// materialised. `mask` is boolean (true = attend) or additive of the query's dtype, and
+    /// broadcasts to [..., queries, keys]; `scale` defaults to 1/√headSize.
+    public static func scaledDotProductAttention(
+        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, dropout: Double = 0, isCausal: Bool = false,
+        scale: Double? = nil
+    ) throws -> Tensor {
+        try withExtendedLifetime((query, key, value, mask)) {
+            try Tensor.make("scaledDotProductAttention") {
+                ctorch_scaled_dot_product_attention(
+                    query.handle, key.handle, value.handle, mask?.handle, dropout, isCausal, scale ?? -1, $0)
+            }
+        }
+    }
+
     /// `torch.nn.functional.cross_entropy` of [batch, classes] logits and int64 class targets
     /// (or [batch, classes] probabilities), with optional class weights and label smoothing.
     public func crossEntropy(

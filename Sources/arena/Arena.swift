@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Training
 
 @main
 struct Arena: AsyncParsableCommand {
@@ -11,11 +12,11 @@ struct Arena: AsyncParsableCommand {
             Data: Kaggle CSV (train.csv / test.csv schema) or JSON Lines. Output: P(A), P(B), P(tie) \
             as a Kaggle submission. The metric is multi-class log loss.
             """,
-        version: "0.1.0",
+        version: arenaVersionString,
         subcommands: [
             EDACommand.self, EvaluateCommand.self, SynthCommand.self, SplitCommand.self,
             TrainCommand.self, FinetuneCommand.self, EnsembleCommand.self, PredictCommand.self, ReportCommand.self, EmbedCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, DoctorCommand.self,
         ]
     )
 }

@@ -79,6 +79,7 @@ struct EmbedCommand: ParsableCommand {
         defer { lock.release() }
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
+        RuntimeWarnings.log(logger, bfloat16: precision == "bfloat16")
         let device = try DeviceOption.resolve(self.device)
         let pooling = Pooling(rawValue: pooling) ?? .mean
         let folder = try ModelFolder(path: model)

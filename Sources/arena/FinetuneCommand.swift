@@ -201,6 +201,7 @@ struct FinetuneCommand: ParsableCommand {
         let logger = global.makeLogger("finetune")
         LibTorch.keepFreedMemory()
         if let threads { try LibTorch.setThreadCount(threads) }
+        RuntimeWarnings.log(logger, bfloat16: precision == "bfloat16")
         let device = try DeviceOption.resolve(self.device)
         let settings = try settings()
         do { try settings.validate(for: device) } catch { throw ValidationError(error.description) }

@@ -49,6 +49,7 @@ struct PredictCommand: ParsableCommand {
         if config.finetune != nil {
             LibTorch.keepFreedMemory()
             if let threads { try LibTorch.setThreadCount(threads) }
+            RuntimeWarnings.log(logger, bfloat16: config.finetune?.precision == .bfloat16)
         }
         let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
         let battles = try DataLoading.prediction(path: data, logger: logger)

@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         if config.finetune != nil {
             LibTorch.keepFreedMemory()
             if let threads { try LibTorch.setThreadCount(threads) }
+            RuntimeWarnings.log(logger, bfloat16: config.finetune?.precision == .bfloat16)
         }
         let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
         let service = PredictionService(predictor: predictor)

@@ -23,10 +23,13 @@ enum CLI {
 
     /// Runs `arena` with `arguments` in `directory` and waits for it.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let directory { process.currentDirectoryURL = directory }
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-out-\(UUID().uuidString)")
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("arena-err-\(UUID().uuidString)")

@@ -50,6 +50,12 @@ const char *ctorch_last_error(void);
 /* The libtorch version the shim was compiled against, e.g. "1.13.0". */
 int ctorch_version(const char **out);
 int ctorch_cuda_device_count(int64_t *out);
+/* What the loaded libtorch runs on, as text valid until the next call on this thread:
+   0 torch.__config__.show() (compiler, BLAS, oneDNN, build flags), 1 the CPU kernel family
+   chosen at start-up (torch.backends.cpu.get_cpu_capability(): "DEFAULT", "AVX2", "AVX512", ...),
+   2 torch.__config__.parallel_info() (threads, OpenMP, MKL), 3 the path of the loaded
+   libtorch_cpu library. */
+int ctorch_runtime_info(int32_t what, const char **out);
 int ctorch_manual_seed(uint64_t seed);
 int ctorch_set_num_threads(int32_t count);
 int ctorch_get_num_threads(int32_t *out);
@@ -170,6 +176,12 @@ int ctorch_layer_norm(ctorch_tensor input, const int64_t *normalized_shape, size
 int ctorch_embedding(ctorch_tensor weight, ctorch_tensor indices, int64_t padding_index,
                      ctorch_tensor *out);
 int ctorch_dropout(ctorch_tensor tensor, double probability, bool training, ctorch_tensor *out);
+/* torch.nn.functional.scaled_dot_product_attention: softmax(q k^T * scale + mask) v with
+   dropout_p on the weights, by the fused kernel libtorch picks (flash attention on the CPU).
+   mask may be NULL (boolean: true = attend; or additive, of q's dtype); scale < 0: 1/sqrt(d). */
+int ctorch_scaled_dot_product_attention(ctorch_tensor query, ctorch_tensor key, ctorch_tensor value,
+                                        ctorch_tensor mask, double dropout_p, bool is_causal,
+                                        double scale, ctorch_tensor *out);
 /* reduction: 0 none, 1 mean, 2 sum. weight may be NULL. */
 int ctorch_cross_entropy(ctorch_tensor logits, ctorch_tensor target, ctorch_tensor weight,
                          int32_t reduction, int64_t ignore_index, double label_smoothing,
