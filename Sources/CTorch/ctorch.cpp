@@ -62,6 +62,54 @@ struct Optimizer {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
 };
 
+// torch.optim.AdamW(fused=True) (torch/optim/adam.py, _fused_adam, v2.15.0): each group's
+// parameters updated by one at::_fused_adamw_ call. The state is AdamW's own
+// (AdamWParamState: step, exp_avg, exp_avg_sq, max_exp_avg_sq), so serialisation is AdamW's.
+class FusedAdamW : public torch::optim::AdamW {
+ public:
+  using torch::optim::AdamW::AdamW;
+
+  torch::Tensor step(LossClosure closure = nullptr) override {
+    torch::NoGradGuard no_grad;
+    torch::Tensor loss;
+    if (closure != nullptr) {
+      at::AutoGradMode enable_grad(true);
+      loss = closure();
+    }
+    for (auto &group : param_groups_) {
+      auto &options = static_cast<torch::optim::AdamWOptions &>(group.options());
+      std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps;
+      for (auto &p : group.params()) {
+        if (!p.grad().defined()) continue;
+        if (p.grad().is_sparse()) throw std::invalid_argument("AdamW does not support sparse gradients");
+        auto key = p.unsafeGetTensorImpl();
+        auto found = state_.find(key);
+        if (found == state_.end()) {
+          auto state = std::make_unique<torch::optim::AdamWParamState>();
+          state->step(0);
+          state->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          state->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          if (options.amsgrad()) state->max_exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          found = state_.emplace(key, std::move(state)).first;
+        }
+        auto &state = static_cast<torch::optim::AdamWParamState &>(*found->second);
+        state.step(state.step() + 1);
+        params.push_back(p);
+        grads.push_back(p.grad());
+        exp_avgs.push_back(state.exp_avg());
+        exp_avg_sqs.push_back(state.exp_avg_sq());
+        if (options.amsgrad()) max_exp_avg_sqs.push_back(state.max_exp_avg_sq());
+        steps.push_back(torch::full({}, static_cast<double>(state.step()), p.options().dtype(at::kFloat)));
+      }
+      if (params.empty()) continue;
+      at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, options.lr(),
+                        std::get<0>(options.betas()), std::get<1>(options.betas()), options.weight_decay(),
+                        options.eps(), options.amsgrad(), /*maximize=*/false);
+    }
+    return loss;
+  }
+};
+
 torch::Tensor &unwrap(ctorch_tensor tensor) {
   if (tensor == nullptr) throw std::invalid_argument("a tensor handle is NULL");
   return *reinterpret_cast<torch::Tensor *>(tensor);
@@ -773,6 +821,7 @@ int ctorch_optimizer_new(int32_t kind, const ctorch_parameter_group *groups, siz
                   .amsgrad(o.amsgrad).weight_decay(wd));
           break;
         case CTORCH_ADAMW:
+        case CTORCH_ADAMW_FUSED:
           group_options = std::make_unique<torch::optim::AdamWOptions>(
               torch::optim::AdamWOptions(lr).betas({o.beta1, o.beta2}).eps(o.eps)
                   .amsgrad(o.amsgrad).weight_decay(wd));
@@ -787,6 +836,9 @@ int ctorch_optimizer_new(int32_t kind, const ctorch_parameter_group *groups, siz
           break;
         case CTORCH_ADAM:
           optimizer = std::make_unique<torch::optim::Adam>(param_groups);
+          break;
+        case CTORCH_ADAMW_FUSED:
+          optimizer = std::make_unique<FusedAdamW>(param_groups);
           break;
         default:
           optimizer = std::make_unique<torch::optim::AdamW>(param_groups);

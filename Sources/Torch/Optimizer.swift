@@ -10,7 +10,9 @@ public final class Optimizer {
     public enum Algorithm: Sendable {
         case sgd(momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false)
         case adam(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, amsgrad: Bool = false)
-        case adamW(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, amsgrad: Bool = false)
+        /// `fused`: each group updated by one fused kernel call (`torch.optim.AdamW(fused=True)`),
+        /// the same update up to rounding; the state is the same, so either loads the other's.
+        case adamW(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, amsgrad: Bool = false, fused: Bool = false)
     }
 
     let handle: OpaquePointer
@@ -32,8 +34,8 @@ public final class Optimizer {
         case let .adam(beta1, beta2, eps, amsgrad):
             kind = Int(CTORCH_ADAM)
             (options.beta1, options.beta2, options.eps, options.amsgrad) = (beta1, beta2, eps, amsgrad)
-        case let .adamW(beta1, beta2, eps, amsgrad):
-            kind = Int(CTORCH_ADAMW)
+        case let .adamW(beta1, beta2, eps, amsgrad, fused):
+            kind = Int(fused ? CTORCH_ADAMW_FUSED : CTORCH_ADAMW)
             (options.beta1, options.beta2, options.eps, options.amsgrad) = (beta1, beta2, eps, amsgrad)
         }
         let handleLists: [[OpaquePointer?]] = groups.map { $0.parameters.map { $0.handle } }

@@ -251,7 +251,10 @@ int ctorch_fill_(ctorch_tensor tensor, double value);
 
 /* ---- optimizers ---------------------------------------------------------------------------- */
 
-enum { CTORCH_SGD = 0, CTORCH_ADAM = 1, CTORCH_ADAMW = 2 };
+/* CTORCH_ADAMW_FUSED: AdamW whose step is one at::_fused_adamw_ call per parameter group (as
+   torch.optim.AdamW(fused=True)), with the same state as CTORCH_ADAMW, so saved states load in
+   either. */
+enum { CTORCH_SGD = 0, CTORCH_ADAM = 1, CTORCH_ADAMW = 2, CTORCH_ADAMW_FUSED = 3 };
 
 typedef struct {
   const ctorch_tensor *parameters;

@@ -137,7 +137,7 @@ public struct FoldTrainer {
         let validationLabels = validation.map { labels[$0] }
 
         let groups = ParameterGroup.decayGroups(named: classifier.namedParameters, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
-        let optimizer = try Optimizer(.adamW(), groups: groups)
+        let optimizer = try Optimizer(.adamW(fused: true), groups: groups)
         let parameters = classifier.namedParameters.map(\.tensor)
 
         var state = FoldState(
