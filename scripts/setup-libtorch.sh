@@ -15,6 +15,8 @@
 #   scripts/setup-libtorch.sh --cuda   also libtorch_cuda.so and the CUDA libraries it needs
 #                                      (every nvidia-* dependency of the wheel, about 3 GB)
 #
+# ARENA_LIBTORCH_DIR installs elsewhere than .libtorch (then build with LIBTORCH=that/torch).
+#
 # Each download is checked against the SHA-256 pinned here. Safe to run again: does nothing when
 # .libtorch holds this version. Needs python3 with pip (downloads and zip files).
 set -euo pipefail
@@ -27,7 +29,7 @@ CUDART_WHEEL=nvidia_cuda_runtime-13.2.86-py3-none-manylinux2014_x86_64.manylinux
 CUDART_SHA256=3498247680dfddce31bad102af7e3e26fc795342a3cac64722bb0fa95e7f60f0
 CUPTI_WHEEL=nvidia_cuda_cupti-13.2.86-py3-none-manylinux_2_25_x86_64.whl
 CUPTI_SHA256=8fa29f15dd8336181f961764d9d95236fc6b931dd0c8fcf8cd70aab0c310b586
-TARGET=.libtorch
+TARGET=${ARENA_LIBTORCH_DIR:-.libtorch}
 STAMP="torch $TORCH_VERSION ($TORCH_SHA256)"
 
 cuda=0
@@ -72,7 +74,8 @@ fetch() {
   fi
 }
 
-# Extracts the members of a wheel that match the given patterns into a folder.
+# Extracts the members of a wheel that match the given patterns into a folder (with
+# OPTIONAL=1, a wheel holding none of them is skipped instead of an error).
 extract() {
   python3 - "$@" <<'PY'
 import fnmatch, os, sys, zipfile
@@ -80,6 +83,8 @@ wheel, destination, *patterns = sys.argv[1:]
 with zipfile.ZipFile(wheel) as archive:
     members = [m for m in archive.infolist() if not m.is_dir() and any(fnmatch.fnmatch(m.filename, p) for p in patterns)]
     if not members:
+        if os.environ.get("OPTIONAL") == "1":
+            sys.exit(0)
         sys.exit(f"{wheel}: nothing matches {patterns}")
     for member in members:
         archive.extract(member, destination)
@@ -106,7 +111,7 @@ if [ "$cuda" = 1 ]; then
   # The wheel's CUDA dependencies (cuBLAS, cuDNN, NCCL, ...), as pip resolves them for torch.
   python3 -m pip download -q --dest "$WORK/cuda" "torch==$TORCH_VERSION"
   for wheel in "$WORK"/cuda/nvidia_*.whl "$WORK"/cuda/cuda_*.whl; do
-    [ -f "$wheel" ] && extract "$wheel" "$TARGET.partial" 'nvidia/*'
+    [ -f "$wheel" ] && OPTIONAL=1 extract "$wheel" "$TARGET.partial" 'nvidia/*'
   done
 fi
 echo "$STAMP" > "$TARGET.partial/STAMP"

@@ -7,6 +7,8 @@ safetensors package, and the values they hold, for the Swift readers in Sources/
   (float64/32/16, bfloat16, int64/32/16/8, uint8, bool), a 0-dim scalar, an empty tensor, a
   view into another tensor's storage at a nonzero offset (strided, and a contiguous row), a
   transposed (non-contiguous) tensor, tied weights (one storage, two names), an nn.Parameter.
+  The torch 2.x archive also holds the records .format_version, .storage_alignment (each tensor's
+  bytes start at a multiple of 64), byteorder and .data/serialization_id, which a reader skips.
 - state_dict_zip64.bin: the same archive entries rewritten by Python's zipfile with every zip64
   record forced (zip64 end of central directory, locator and extra fields).
 - nested.pt: torch.save of a dict of dicts of tensors (read flattened: "encoder.weight").
@@ -20,7 +22,7 @@ safetensors package, and the values they hold, for the Swift readers in Sources/
   float64 (float16 and bfloat16 converted exactly; bool as 0/1) in row-major order.
 
 Run from the repository root:  .venv/bin/python tools/make_checkpoint_fixtures.py
-Pinned: Debian python3-torch 1.13 (asserted), safetensors 0.4.3, numpy 1.26.4
+Pinned: torch 2.15.0 from PyPI (the libtorch arena links; asserted), safetensors 0.4.3, numpy 1.26.4
 (tools/requirements.txt; the .venv made by tools/setup-python.sh). Seeded: reruns give the same
 tensors (torch.save's zip bytes are deterministic too).
 """
@@ -33,7 +35,7 @@ import safetensors
 import safetensors.torch
 import torch
 
-assert torch.__version__.startswith("1.13"), torch.__version__
+assert torch.__version__.split("+")[0] == "2.15.0", torch.__version__
 assert safetensors.__version__ == "0.4.3", safetensors.__version__
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests/TorchTests/Fixtures/checkpoint"
@@ -104,7 +106,9 @@ zip64[end + 8:end + 20] = b"\xff" * 12
 (OUT / "state_dict_zip64.bin").write_bytes(zip64)
 with zipfile.ZipFile(OUT / "state_dict_zip64.bin") as check:
     assert check.testzip() is None
-reloaded = torch.load(OUT / "state_dict_zip64.bin")
+# weights_only=True (torch.load's default since torch 2.6, named here): PyTorch's restricted
+# unpickler, so the archive needs nothing beyond what the Swift reader accepts either.
+reloaded = torch.load(OUT / "state_dict_zip64.bin", weights_only=True)
 assert all(torch.equal(reloaded[k], state[k]) for k in state), "torch.load reads the zip64 copy differently"
 
 nested = {

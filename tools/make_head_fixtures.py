@@ -33,7 +33,10 @@ attention query weight and (cross) the pooler dense weight; final.<name> for eve
 the 4 steps.
 
 Run: .venv/bin/python tools/make_head_fixtures.py
-Pinned: transformers 4.40.2, safetensors 0.4.3, Debian python3-torch 1.13 (tools/requirements.txt).
+Pinned: transformers 4.40.2, safetensors 0.4.3, torch 2.15.0 from PyPI (the libtorch arena links)
+(tools/requirements.txt; asserted). CPU, one thread.
+transformers 4.40.2's BERT and DeBERTa-v2 have only the eager attention (no SDPA class; the tiny
+BERT config names attn_implementation="eager" anyway), so torch 2.x's fused attention plays no part.
 """
 import pathlib
 
@@ -44,7 +47,7 @@ import transformers
 from torch import nn
 
 assert transformers.__version__ == "4.40.2", transformers.__version__
-assert torch.__version__.startswith("1.13"), torch.__version__
+assert torch.__version__.split("+")[0] == "2.15.0", torch.__version__
 assert safetensors.__version__ == "0.4.3", safetensors.__version__
 torch.set_num_threads(1)
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "Tests/ModelsTests/Fixtures"
@@ -287,4 +290,6 @@ if __name__ == "__main__":
     (OUT / "README.md").write_text(
         "Fixtures written by tools/make_head_fixtures.py (run: .venv/bin/python tools/make_head_fixtures.py):\n"
         "classifier heads (S1 pair, S3 pair with numeric features, S4 cross-encoder) on the tiny BERT / DeBERTa-v3 models, and 4 AdamW steps\n"
-        "with label smoothing, gradient clipping and a linear warmup schedule; see the script's docstring.\n")
+        "with label smoothing, gradient clipping and a linear warmup schedule; see the script's docstring.\n"
+        f"torch {torch.__version__.split('+')[0]} from PyPI (the libtorch arena links), transformers {transformers.__version__}"
+        " (tools/requirements.txt); CPU, one thread.\n")

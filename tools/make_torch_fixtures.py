@@ -1,8 +1,9 @@
 """Writes Tests/TorchTests/Fixtures/ops.json, the reference for Tests/TorchTests/OpParityTests.swift.
 
 Run from the repository root:  .venv/bin/python tools/make_torch_fixtures.py
-Pinned: Debian's python3-torch 1.13.0 (the libtorch the Swift package links; asserted below) and
-numpy 1.26.4, in the .venv made by tools/setup-python.sh. CPU, one thread.
+Pinned: torch 2.15.0 from PyPI (the same wheel whose libtorch the Swift package links; asserted
+below) and numpy 1.26.4 (tools/requirements.txt), in the .venv made by tools/setup-python.sh.
+CPU, one thread.
 
 One case per op and per important variant. A case holds
   inputs   [{dtype, shape, values}]   float inputs drawn from one seeded torch.Generator
@@ -21,7 +22,7 @@ import numpy
 import torch
 import torch.nn.functional as F
 
-assert torch.__version__.startswith("1.13"), f"expected torch 1.13 (the linked libtorch), got {torch.__version__}"
+assert torch.__version__.split("+")[0] == "2.15.0", f"expected torch 2.15.0 (the linked libtorch), got {torch.__version__}"
 torch.set_num_threads(1)
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests/TorchTests/Fixtures/ops.json"
 g = torch.Generator().manual_seed(2024)
@@ -208,7 +209,7 @@ case("clone", [randn(3, 4)], lambda a: a.clone())
 case("sum_dims_keepdim", [randn(2, 3, 4)], lambda a: a.sum(dim=(0, 2), keepdim=True))
 case("sum_dim", [randn(2, 3, 4)], lambda a: a.sum(dim=-1))
 case("sum_all", [randn(2, 3, 4)], lambda a: a.sum())
-case("sum_all_keepdim", [randn(2, 3)], lambda a: a.sum(dim=[], keepdim=True))  # [] is every dim in 1.13
+case("sum_all_keepdim", [randn(2, 3)], lambda a: a.sum(dim=[], keepdim=True))  # [] is every dim (torch 1.13 and 2.15 alike)
 case("sum_float64", [randn(2, 3)], lambda a: a.sum(dim=0, dtype=torch.float64))
 case("sum_int64", [ints(10, 2, 3)], lambda a: a.sum(dim=1), differentiable=False)
 case("mean_dim", [randn(2, 3, 4)], lambda a: a.mean(dim=1))

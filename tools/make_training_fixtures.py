@@ -8,9 +8,9 @@ parity tests of the Torch module.
   weights.
 - "autocast": a small network's output in float32 and under torch.autocast("cpu", bfloat16).
 
-Run: .venv/bin/python tools/make_training_fixtures.py   (after tools/setup-python.sh and
-`apt-get install python3-torch`). Pinned: Debian python3-torch 1.13 (the libtorch the Swift code
-links), numpy 1.26.4.
+Run: .venv/bin/python tools/make_training_fixtures.py   (after tools/setup-python.sh).
+Pinned: torch 2.15.0 from PyPI (the libtorch the Swift code links; asserted), numpy 1.26.4
+(tools/requirements.txt). CPU, one thread.
 """
 import json
 import math
@@ -19,7 +19,7 @@ import pathlib
 import torch
 import torch.nn.functional as F
 
-assert torch.__version__.startswith("1.13"), torch.__version__
+assert torch.__version__.split("+")[0] == "2.15.0", torch.__version__
 torch.set_num_threads(1)
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests/TorchTests/Fixtures/training.json"
@@ -78,7 +78,7 @@ def mlp():
         norm = torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(float(loss))
+        losses.append(loss.item())
         norms.append(float(norm))
         rates.append(lr)
     return {

@@ -27,6 +27,8 @@ public struct RuntimeReport: Codable, Sendable, Equatable {
     public var threads: Int
     public var logicalProcessors: Int
     public var cudaDevices: Int
+    /// Whether the CUDA kernels are linked (a CUDA build), with or without a GPU.
+    public var cudaKernels: Bool
     /// Problems, each a sentence saying what to do.
     public var warnings: [String]
 
@@ -47,7 +49,7 @@ public struct RuntimeReport: Codable, Sendable, Equatable {
             libtorchVersion: LibTorch.version, libtorchPath: LibTorch.runtimeInfo(3), cpuCapability: LibTorch.runtimeInfo(1),
             blas: blas, onednn: onednn, cpuModel: cpu.model, cpuFlags: relevantFlags.filter(cpu.flags.contains),
             threads: LibTorch.threadCount, logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
-            cudaDevices: Device.cudaDeviceCount, warnings: [])
+            cudaDevices: Device.cudaDeviceCount, cudaKernels: LibTorch.hasCUDAKernels, warnings: [])
         report.warnings = warnings(
             cpuCapability: report.cpuCapability, cpuFlags: Set(cpu.flags), blas: blas, threads: report.threads,
             logicalProcessors: report.logicalProcessors, environment: ProcessInfo.processInfo.environment)
@@ -126,6 +128,14 @@ extension LibTorch {
         var text: UnsafePointer<CChar>?
         guard ctorch_runtime_info(what, &text) == 0, let text else { return "" }
         return String(cString: text)
+    }
+
+    /// Whether libtorch's CUDA kernels (libtorch_cuda) are loaded in this process: a CUDA build,
+    /// whether or not a GPU is present.
+    public static var hasCUDAKernels: Bool {
+        guard let handle = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_NOLOAD) else { return false }
+        dlclose(handle)
+        return true
     }
 
     /// libtorch's build configuration (`torch.__config__.show()`).

@@ -9,9 +9,10 @@ enum DeviceOption {
         let device: Device
         do { device = try Device(parsing: text) } catch { throw ValidationError("--device: \(error)") }
         if case .cuda(let index) = device, index >= Device.cudaDeviceCount {
-            throw ValidationError(
-                "--device \(text): libtorch sees \(Device.cudaDeviceCount) CUDA device(s); this build links a CPU libtorch "
-                    + "unless built with LIBTORCH pointing at a CUDA one (README: \"libtorch: CPU here, CUDA elsewhere\")")
+            let build = LibTorch.hasCUDAKernels
+                ? "this build links libtorch's CUDA kernels, so the GPU or its driver is missing (check nvidia-smi)"
+                : "this build links the CPU libtorch; build with scripts/setup-libtorch.sh --cuda (README: \"libtorch\")"
+            throw ValidationError("--device \(text): libtorch sees \(Device.cudaDeviceCount) CUDA device(s); \(build)")
         }
         return device
     }

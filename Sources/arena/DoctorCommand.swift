@@ -43,7 +43,7 @@ struct DoctorCommand: ParsableCommand {
         print("CPU             \(report.cpuModel)")
         print("CPU features    \(report.cpuFlags.joined(separator: " "))")
         print("threads         \(report.threads) of \(report.logicalProcessors) logical CPUs")
-        print("CUDA devices    \(report.cudaDevices)")
+        print("CUDA devices    \(report.cudaDevices) (\(report.cudaKernels ? "CUDA build" : "CPU build"))")
         if full {
             print("\n" + LibTorch.buildConfiguration)
             print(LibTorch.parallelInfo)

@@ -12,6 +12,11 @@ import Testing
         #expect(report["blas"] as? String == "mkl")
         #expect((report["warnings"] as? [String])?.isEmpty == true, "\(result.standardOutput)")
         let flags = try #require(report["cpu_flags"] as? [String])
+        // The default build is the CPU one: asking for a GPU says how to get the CUDA build.
+        #expect(report["cuda_kernels"] as? Bool == false)
+        let cuda = try CLI.run(["embed", "--model", "unused", "--data", "unused.csv", "--out", "x.safetensors", "--device", "cuda"])
+        #expect(cuda.status == 64)
+        #expect(cuda.standardError.contains("this build links the CPU libtorch; build with scripts/setup-libtorch.sh --cuda"), "\(cuda.standardError)")
 
         // libtorch's own switch to its generic kernels: a real fallback, reported.
         let forced = try CLI.run(["doctor"], environment: ["ATEN_CPU_CAPABILITY": "default"])

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Torch
 
-// Fixtures: tools/make_checkpoint_fixtures.py (python3-torch 1.13, safetensors 0.4.3).
+// Fixtures: tools/make_checkpoint_fixtures.py (torch 2.15.0 from PyPI, safetensors 0.4.3).
 
 /// One tensor of expected.json.
 private struct ExpectedTensor: Decodable {

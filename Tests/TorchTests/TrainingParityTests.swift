@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Torch
 
-/// The reference written by tools/make_training_fixtures.py with Debian's python3-torch.
+/// The reference written by tools/make_training_fixtures.py with torch 2.15.0 from PyPI (tools/requirements.txt).
 private struct TrainingFixture: Decodable {
     struct Values: Decodable {
         let shape: [Int]
