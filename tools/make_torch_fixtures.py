@@ -298,6 +298,21 @@ def one_stream():
 
 case("generator_stream", [], one_stream, differentiable=False)
 
+# ---- fused attention (appended last, so the inputs of the cases above are unchanged)
+# F.scaled_dot_product_attention as BertSdpaSelfAttention calls it: [batch, heads, length, head]
+# with an additive [batch, 1, 1, length] padding mask; also unmasked, causal, a scale, and a
+# boolean mask.
+_padding = torch.tensor([[0.0, 0.0, 0.0, -3.4028234663852886e38, -3.4028234663852886e38], [0.0] * 5]).view(2, 1, 1, 5)
+case("sdpa_additive_mask", [randn(2, 3, 5, 4), randn(2, 3, 5, 4), randn(2, 3, 5, 4), _padding],
+     lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), constant=(3,))
+case("sdpa_plain", [randn(2, 2, 6, 8), randn(2, 2, 6, 8), randn(2, 2, 6, 8)],
+     lambda q, k, v: F.scaled_dot_product_attention(q, k, v))
+case("sdpa_causal_scaled", [randn(1, 2, 4, 8), randn(1, 2, 4, 8), randn(1, 2, 4, 8)],
+     lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.5))
+case("sdpa_bool_mask", [randn(2, 1, 3, 4), randn(2, 1, 3, 4), randn(2, 1, 3, 4),
+                        torch.tensor([[True, True, False], [True, True, True]]).view(2, 1, 1, 3)],
+     lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m))
+
 
 def run(name, inputs, fn, differentiable, constant):
     leaves = [t.clone().requires_grad_(differentiable and t.is_floating_point() and i not in constant)

@@ -626,8 +626,10 @@ int ctorch_dropout(ctorch_tensor tensor, double probability, bool training, ctor
 int ctorch_scaled_dot_product_attention(ctorch_tensor query, ctorch_tensor key, ctorch_tensor value,
                                         ctorch_tensor mask, double dropout_p, bool is_causal,
                                         double scale, ctorch_tensor *out) {
+  // An absent mask must be nullopt: an undefined tensor is taken as a mask of unknown dtype.
   CTORCH_RESULT(at::scaled_dot_product_attention(
-      unwrap(query), unwrap(key), unwrap(value), optional_tensor(mask), dropout_p, is_causal,
+      unwrap(query), unwrap(key), unwrap(value),
+      mask == nullptr ? std::optional<at::Tensor>() : std::optional<at::Tensor>(unwrap(mask)), dropout_p, is_causal,
       scale < 0 ? std::optional<double>() : std::optional<double>(scale)))
 }
 

@@ -17,7 +17,8 @@ import Testing
 @Suite struct LibraryTests {
     /// LibTorch.keepFreedMemory() changes the whole process's malloc, so it is exercised by the
     /// `arena embed` CLI tests (their own processes), not here where tests share one process.
-    @Test func versionIsTheOneCompiledAgainst() {
-        #expect(LibTorch.version.hasPrefix("1.13") || LibTorch.version.hasPrefix("2."))
+    /// The pinned libtorch (scripts/setup-libtorch.sh, Package.swift's pinnedTorch).
+    @Test func versionIsThePinnedOne() {
+        #expect(LibTorch.version == "2.15.0")
     }
 }
