@@ -3,8 +3,19 @@
 // (tch-rs does the same with its PROTECT macro).
 #include "ctorch.h"
 
+// The libtorch checks come first, before any heavy header (a clear message instead of pages
+// of errors from headers of the wrong version). The pin comes from Package.swift;
+// Tests/TorchTests/ShimBuildCheckTests.swift compiles this file against fake libtorch folders.
 #if !__has_include(<torch/torch.h>) || !__has_include(<torch/version.h>)
-#error "libtorch's headers are not found in " ARENA_LIBTORCH_PATH "/include: run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/"
+#error "libtorch's headers are not found: the libtorch folder (LIBTORCH, by default .libtorch/torch) has no include/torch/torch.h; run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/"
+#endif
+#include <torch/version.h>
+#if TORCH_VERSION_MAJOR < 2
+#error "arena needs libtorch 2.x (found an older torch/version.h); run scripts/setup-libtorch.sh"
+#endif
+#if !defined(ARENA_TORCH_ANY_VERSION) && defined(ARENA_TORCH_PIN_MAJOR) && \
+    (TORCH_VERSION_MAJOR != ARENA_TORCH_PIN_MAJOR || TORCH_VERSION_MINOR != ARENA_TORCH_PIN_MINOR)
+#error "this libtorch is not the version arena is pinned to (Package.swift's pinnedTorch, scripts/setup-libtorch.sh): fixtures and benchmarks assume the pinned one; run scripts/setup-libtorch.sh, or set LIBTORCH_ANY_VERSION=1 to build anyway"
 #endif
 
 #include <ATen/Parallel.h>
@@ -12,7 +23,6 @@
 #include <ATen/autocast_mode.h>
 #include <dlfcn.h>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include <cmath>
 #include <climits>
@@ -25,14 +35,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#if TORCH_VERSION_MAJOR < 2
-#error "arena needs libtorch 2.x (found an older torch/version.h); run scripts/setup-libtorch.sh"
-#endif
-#if !defined(ARENA_TORCH_ANY_VERSION) && defined(ARENA_TORCH_PIN_MAJOR) && \
-    (TORCH_VERSION_MAJOR != ARENA_TORCH_PIN_MAJOR || TORCH_VERSION_MINOR != ARENA_TORCH_PIN_MINOR)
-#error "this libtorch is not the version arena is pinned to (Package.swift's pinnedTorch, scripts/setup-libtorch.sh): fixtures and benchmarks assume the pinned one; run scripts/setup-libtorch.sh, or set LIBTORCH_ANY_VERSION=1 to build anyway"
-#endif
 
 static_assert(CTORCH_UINT8 == static_cast<int>(c10::ScalarType::Byte), "dtype code");
 static_assert(CTORCH_INT8 == static_cast<int>(c10::ScalarType::Char), "dtype code");
