@@ -89,6 +89,7 @@ let package = Package(
         ),
         .executableTarget(name: "torch-step-benchmark", dependencies: ["Torch"], path: "benchmarks/TorchStep"),
         .executableTarget(name: "tokenize-benchmark", dependencies: ["Tokenizers"], path: "benchmarks/TokenizeBench"),
+        .executableTarget(name: "matmul-benchmark", dependencies: ["Torch"], path: "benchmarks/MatmulBench"),
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tokenizers", "Torch"]),

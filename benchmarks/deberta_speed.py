@@ -5,10 +5,12 @@
 the SentencePiece fixture as spm.model.
 `run DIR --data rows.csv`: transformers' DebertaV2Model with DebertaV2TokenizerFast on the texts
 `arena embed` embeds (prompt, response A, response B; 512 tokens at most), sorted by length,
-batch 8, mean pooling and L2 normalisation, float32 or bfloat16 autocast; prints one JSON line
-(tokens/s; with --compare, the largest difference from arena's embeddings).
+batch 8, mean pooling and L2 normalisation, float32 or bfloat16 autocast; --threads 0 (the
+default) leaves torch's default thread count; prints one JSON line (tokens/s, the thread count;
+with --compare, the largest difference from arena's embeddings).
 
-Pinned: transformers 4.40.2, Debian python3-torch 1.13, safetensors 0.4.3.
+Pinned (tools/requirements.txt): transformers 4.40.2, torch 2.15.0 from PyPI (the version of the
+libtorch arena links), safetensors 0.4.3.
 """
 import argparse
 import csv
@@ -27,10 +29,11 @@ parser.add_argument("folder")
 parser.add_argument("--data")
 parser.add_argument("--rows", type=int, default=40)
 parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
-parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0: torch's default")
 parser.add_argument("--compare")
 args = parser.parse_args()
-torch.set_num_threads(args.threads)
+if args.threads > 0:
+    torch.set_num_threads(args.threads)
 folder = pathlib.Path(args.folder)
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -78,7 +81,8 @@ with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.p
             outputs[i] = pooled[row]
 seconds = time.perf_counter() - start
 tokens = sum(len(e) for e in encoded)
-result = {"side": "python", "precision": args.precision, "seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds}
+result = {"side": "python", "precision": args.precision, "seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds,
+          "threads": torch.get_num_threads(), "torch": torch.__version__}
 if args.compare:
     arena = safetensors.torch.load_file(args.compare)
     ours = torch.stack([arena["prompt"], arena["response_a"], arena["response_b"]], dim=1).reshape(len(texts), -1)

@@ -11,9 +11,14 @@ cut to the full --length: both sides then run batches of exactly the same shape.
            B (B pairs x L tokens each), masked mean pooling, Linear(2H, 3).
 Train mode (dropout on), cross-entropy, clip_grad_norm_(1.0), torch.optim.AdamW (lr 2e-5, weight
 decay 0.01 except biases and LayerNorms), zero_grad; float32 or bfloat16 autocast. Random token
-ids, full masks. Prints one JSON line: the median step time after 2 warm-up steps.
+ids, full masks. transformers' defaults otherwise (BERT attention through
+scaled_dot_product_attention, as arena's). --threads 0 (the default) leaves torch's default
+thread count; --fused-adamw uses torch.optim.AdamW(fused=True), the implementation arena's
+fine-tuning calls (one at::_fused_adamw_ per group), instead of AdamW's default (the for-loop
+on CPU tensors). Prints one JSON line: the median step time after 2 warm-up steps.
 
-Pinned: transformers 4.40.2, Debian python3-torch 1.13 (tools/requirements.txt).
+Pinned (tools/requirements.txt): transformers 4.40.2, torch 2.15.0 from PyPI (the version of the
+libtorch arena links).
 """
 import argparse
 import csv
@@ -35,7 +40,8 @@ parser.add_argument("--batch", type=int, default=8)
 parser.add_argument("--length", type=int, default=256)
 parser.add_argument("--steps", type=int, default=8)
 parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
-parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0: torch's default")
+parser.add_argument("--fused-adamw", action="store_true")
 args = parser.parse_args()
 
 if args.command == "make-data":
@@ -56,7 +62,8 @@ if args.command == "make-data":
             writer.writerow([str(row), "a", "b"] + [json.dumps([t]) for t in texts] + label)
     raise SystemExit(0)
 
-torch.set_num_threads(args.threads)
+if args.threads > 0:
+    torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 
 
@@ -88,7 +95,7 @@ named = list(model.named_parameters())
 optimizer = torch.optim.AdamW([
     {"params": [p for n, p in named if not exempt(n)], "weight_decay": 0.01},
     {"params": [p for n, p in named if exempt(n)], "weight_decay": 0.0},
-], lr=2e-5)
+], lr=2e-5, **({"fused": True} if args.fused_adamw else {}))
 generator = torch.Generator().manual_seed(1)
 times = []
 for step in range(args.steps + 2):
@@ -111,4 +118,5 @@ for step in range(args.steps + 2):
     if step >= 2:
         times.append(time.perf_counter() - started)
 print(json.dumps({"side": "python", "precision": args.precision, "median_step_seconds": statistics.median(times),
-                  "tokens_per_step": args.batch * args.length * sides, "steps": len(times)}))
+                  "tokens_per_step": args.batch * args.length * sides, "steps": len(times),
+                  "threads": torch.get_num_threads(), "fused_adamw": args.fused_adamw, "torch": torch.__version__}))

@@ -10,10 +10,9 @@ JSON output.
 
 Run:  .venv/bin/python benchmarks/torch_step.py [--batch 8] [--length 128] [--layers 6]
           [--steps 20] [--warmup 3] [--threads 1] [--json]
-      (or benchmarks/torch_step.sh, which runs both sides interleaved and prints the ratio;
-      set OPENBLAS_NUM_THREADS=1 when running this by hand, as the script does)
-Pinned: Debian's python3-torch 1.13 (the same libtorch 1.13 that the Swift side links from
-libtorch-dev), numpy 1.26.4; .venv made by tools/setup-python.sh with system site packages.
+      (or benchmarks/torch_step.sh, which runs both sides interleaved and prints the ratio)
+Pinned (tools/requirements.txt): torch 2.15.0 from PyPI, the wheel whose libtorch the Swift side
+links (scripts/setup-libtorch.sh), numpy 1.26.4; .venv made by tools/setup-python.sh.
 """
 import argparse
 import json
@@ -25,7 +24,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-assert torch.__version__.startswith("1.13"), torch.__version__
+# The libtorch version arena is pinned to (Package.swift's pinnedTorch, scripts/setup-libtorch.sh).
+PINNED_TORCH = "2.15."
+assert torch.__version__.startswith(PINNED_TORCH), f"torch {torch.__version__}, not the pinned {PINNED_TORCH}x: run tools/setup-python.sh"
 
 VOCABULARY, MAX_POSITIONS, HIDDEN, HEADS, HEAD_SIZE, INTERMEDIATE, CLASSES = 30522, 512, 384, 12, 32, 1536, 3
 DROPOUT, LAYER_NORM_EPS, INIT_STD = 0.1, 1e-12, 0.02

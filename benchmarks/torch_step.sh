@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Binding overhead (issue 5): a 6-layer, 384-wide BERT-style encoder training step driven from
 # Swift (benchmarks/TorchStep: the Torch module's functional ops) against the same step, op for
-# op, in Python (benchmarks/torch_step.py: torch.nn.functional), on the same libtorch (Debian's
-# 1.13), run alternately ROUNDS times each (python, swift, python, swift, ...) in one run so that
+# op, in Python (benchmarks/torch_step.py: torch.nn.functional), on the same libtorch version (the
+# pinned PyPI torch wheel's: .libtorch for Swift, .venv's pip torch for Python), run alternately
+# ROUNDS times each (python, swift, python, swift, ...) in one run so that
 # machine noise hits both sides. Prints the median step time of each side (and of its forward,
 # backward and optimizer phases), tokens/s, minor page faults per step (fresh pages the kernel
 # maps and zeroes when malloc has given memory back), and swift / python (the overhead is the
@@ -12,10 +13,11 @@
 #   benchmarks/torch_step.sh [options for both sides, e.g. --steps 10 --warmup 2 --threads 2]
 #
 # Environment: ROUNDS (default 3); SWIFT_SCRATCH (swift build's scratch path, default .build);
-# PYTHON (default .venv/bin/python, made by tools/setup-python.sh); OPENBLAS_NUM_THREADS
-# (default 1: OpenBLAS runs its own threads whatever libtorch's thread count is).
+# PYTHON (default .venv/bin/python, made by tools/setup-python.sh). Threads: --threads (default
+# 1) on both sides (torch.set_num_threads: OpenMP and MKL); OMP_NUM_THREADS and MKL_NUM_THREADS
+# are unset.
 set -euo pipefail
-export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+unset OMP_NUM_THREADS MKL_NUM_THREADS
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-3}"
 SCRATCH="${SWIFT_SCRATCH:-.build}"
@@ -43,6 +45,8 @@ first = by["python"][0]
 print(f"{first['layers']} layers, batch {first['batch']} x {first['length']} tokens, {first['threads']} thread(s), "
       f"{first['steps']} timed steps after {first['warmup']} warm-up, {len(by['python'])} rounds per side; "
       f"load average at end {sys.argv[2]}")
+versions = {side: rs[0]["libtorch"] for side, rs in by.items()}
+print(f"libtorch: swift {versions['swift']}, python {versions['python']}")
 
 def med(side, key):
     return statistics.median(r[key] for r in by[side])
@@ -63,6 +67,9 @@ print(f"swift / python: step {ratios['median_s']:.3f} (binding overhead {100 * (
       f"optimizer {ratios['optimizer_median_s']:.3f}")
 
 ok = True
+if versions["swift"].split("+")[0] != versions["python"].split("+")[0]:
+    print(f"CHECK FAILED: the two sides run different libtorch versions ({versions['swift']} and {versions['python']})")
+    ok = False
 ln3 = math.log(3)
 for side, rs in by.items():
     loss = rs[0]["first_loss"]
