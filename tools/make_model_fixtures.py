@@ -8,7 +8,10 @@ attention).
 Each folder holds config.json, model.safetensors (the state dict) and reference.safetensors:
 input_ids / attention_mask / token_type_ids of a right-padded batch of 3 rows, the
 last_hidden_state in eval mode, the weight W of the scalar loss (last_hidden_state * W * mask).sum(),
-and grad.<name> for several parameters.
+and grad.<name> for several parameters; with train_seed (bert-tiny) also train_hidden_state: the
+same batch in training mode (dropout on) after torch.manual_seed(train_seed), whose dropout masks
+arena reproduces by seeding libtorch's global generator alike (the same libtorch draws the same
+masks when the blocks use dropout in the same order).
 
 Run: .venv/bin/python tools/make_model_fixtures.py
 Pinned: transformers 4.40.2, safetensors 0.4.3, torch 2.15.0 from PyPI (the libtorch arena links)
@@ -43,7 +46,7 @@ def batch(vocab, lengths, length, type_vocab, seed):
     return ids, mask, types
 
 
-def write(name, model, config, grads, lengths=(20, 13, 7), length=20, seed=0, config_overrides=None):
+def write(name, model, config, grads, lengths=(20, 13, 7), length=20, seed=0, config_overrides=None, train_seed=None):
     torch.manual_seed(seed)
     folder = OUT / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,6 +73,12 @@ def write(name, model, config, grads, lengths=(20, 13, 7), length=20, seed=0, co
                  "last_hidden_state": hidden.detach().contiguous(), "loss_weight": weight}
     for grad_name in grads:
         reference["grad." + grad_name] = parameters[grad_name].grad.contiguous()
+    if train_seed is not None:
+        model.train()
+        torch.manual_seed(train_seed)
+        with torch.no_grad():
+            reference["train_hidden_state"] = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.contiguous()
+        model.eval()
     safetensors.torch.save_file(reference, folder / "reference.safetensors")
     size = sum(p.stat().st_size for p in folder.iterdir())
     print(f"{name}: {size} bytes")
@@ -85,7 +94,7 @@ write("bert-tiny", bert, bert_config, [
     "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
     "encoder.layer.0.attention.self.query.weight", "encoder.layer.1.output.dense.weight",
     "encoder.layer.1.output.LayerNorm.weight",
-])
+], train_seed=1234)
 
 
 def perturb(model, seed):

@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 /// A seeded CPU random generator (`torch.Generator().manual_seed(seed)`): the same seed gives
 /// the same numbers as PyTorch's for rand, randn, randint and randperm.
@@ -30,6 +31,21 @@ public enum LibTorch {
     /// functions given no ``Generator``.
     public static func manualSeed(_ seed: UInt64) throws {
         try check(ctorch_manual_seed(seed), "manualSeed")
+    }
+
+    private static let globalGeneratorLock = NSLock()
+
+    /// Seeds the global generators and runs `body` while no other caller of this function in
+    /// the process can draw from them: dropout has no generator argument, so reproducible
+    /// dropout masks (a fine-tuning step that a resumed run must repeat exactly, a parity test
+    /// against PyTorch with the same seed) need the global generator to themselves. Not
+    /// reentrant. Code that draws from the global generator outside this function is not held
+    /// back.
+    public static func withGlobalGenerator<Result>(seed: UInt64, _ body: () throws -> Result) throws -> Result {
+        globalGeneratorLock.lock()
+        defer { globalGeneratorLock.unlock() }
+        try manualSeed(seed)
+        return try body()
     }
 
     /// Makes glibc's malloc keep freed memory instead of returning it to the system (large

@@ -73,6 +73,27 @@ func loadBert(_ name: String) throws -> (BertModel, SafetensorsFile, LoadReport)
         #expect(evaluation == again)
         #expect(maxAbsDifference(training, evaluation) > 1e-3)
     }
+
+    /// Training mode (dropout 0.1 in the embeddings, the attention probabilities and every
+    /// residual output; attention through the eager path) against transformers' training-mode
+    /// forward: the same seed of libtorch's global generator draws the same dropout masks when the
+    /// blocks apply dropout in the same order, so the hidden states agree to rounding.
+    @Test func trainingModeMatchesTransformersWithTheSameSeed() throws {
+        let (model, reference, _) = try loadBert("bert-tiny")
+        model.store.training = true
+        // Held so that tests running beside this one (fine-tuning) do not draw from it meanwhile.
+        let hidden = try LibTorch.withGlobalGenerator(seed: 1234) {
+            try withNoGrad {
+                try model(inputIDs: reference.tensor("input_ids"), attentionMask: reference.tensor("attention_mask"),
+                          tokenTypeIDs: reference.tensor("token_type_ids")).floats()
+            }
+        }
+        let expected = try reference.tensor("train_hidden_state").floats()
+        #expect(hidden.count == expected.count)
+        #expect(maxAbsDifference(hidden, expected) < 1e-5, "max difference \(maxAbsDifference(hidden, expected))")
+        // Not the evaluation output: dropout was applied.
+        #expect(maxAbsDifference(expected, try reference.tensor("last_hidden_state").floats()) > 1e-2)
+    }
 }
 
 /// The real all-MiniLM-L6-v2: mean-pooled, normalised embeddings of 20 sample texts within 1e-4

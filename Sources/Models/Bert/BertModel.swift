@@ -1,6 +1,7 @@
 // Mirrors https://github.com/huggingface/transformers/blob/v4.40.2/src/transformers/models/bert/modeling_bert.py
 // (attention through the fused scaled_dot_product_attention, as BertSdpaSelfAttention of later
-// versions): one type per Hugging Face block, parameter names equal to the checkpoint's.
+// versions, except when training with attention dropout): one type per Hugging Face block,
+// parameter names equal to the checkpoint's.
 import Torch
 
 /// BertEmbeddings: word + absolute position + token type embeddings, LayerNorm, dropout.
@@ -60,18 +61,29 @@ public struct BertSelfAttention {
 
     /// `mask`: the additive [batch, 1, 1, length] mask of ``extendedAttentionMask(_:dtype:)``.
     ///
-    /// Computed as transformers' `BertSdpaSelfAttention` does (v4.41+, the default there with
-    /// torch 2.x): one fused `scaled_dot_product_attention` call, the same function as the eager
+    /// Without attention dropout (inference, evaluation) computed as transformers'
+    /// `BertSdpaSelfAttention` does (v4.41+, the default there with torch 2.x): one fused
+    /// `scaled_dot_product_attention` call, the same function as the eager
     /// softmax(q kᵀ/√d + mask) v up to rounding, without materialising the attention weights.
+    /// Training with attention dropout takes the eager path of v4.40.2 instead: libtorch 2.15 has
+    /// no fused CPU kernel with dropout, and its fallback (the math kernel, which computes
+    /// bfloat16 inputs in float32) is slower than eager attention under bfloat16 autocast
+    /// (docs/BENCHMARKS.md, issue 12: 113 vs 80 ms forward + backward per MiniLM layer, 1 thread).
+    /// Both draw the same dropout masks from the generator.
     public func callAsFunction(_ hidden: Tensor, mask: Tensor) throws -> Tensor {
         let q = try splitHeads(query(hidden))
         let k = try splitHeads(key(hidden))
         let v = try splitHeads(value(hidden))
-        // Under autocast q, k and v are bfloat16 while the mask was built in float32: the fused
-        // kernel wants an additive mask of the query's dtype.
-        let typedMask = try mask.dtype == q.dtype ? mask : mask.to(q.dtype)
-        let attended = try Tensor.scaledDotProductAttention(
-            query: q, key: k, value: v, mask: typedMask, dropout: path.store.training ? dropout : 0)
+        let attended: Tensor
+        if path.store.training && dropout > 0 {
+            let scores = try q.matmul(k.transpose(-1, -2)) / Double(headSize).squareRoot() + mask
+            attended = try path.dropout(scores.softmax(dim: -1), probability: dropout).matmul(v)
+        } else {
+            // Under autocast q, k and v are bfloat16 while the mask was built in float32: the
+            // fused kernel wants an additive mask of the query's dtype.
+            let typedMask = try mask.dtype == q.dtype ? mask : mask.to(q.dtype)
+            attended = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: typedMask, dropout: 0)
+        }
         let context = try attended.permute(0, 2, 1, 3).contiguous()
         let shape = try context.shape
         return try context.view([shape[0], shape[1], heads * headSize])

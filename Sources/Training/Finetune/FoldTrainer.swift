@@ -203,25 +203,28 @@ public struct FoldTrainer {
             let stepStarted = Date()
             let rate = schedule.rate(at: state.step) * state.learningRateScale
             try optimizer.setLearningRate(rate)
-            // Dropout masks depend only on the seed and the step, so a resumed fold draws the same.
-            try LibTorch.manualSeed(settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step))
-            // Gradient accumulation: each micro-batch's mean loss weighted by its share of the
-            // step's rows, so the gradient is that of the mean over all of them.
-            var lossValue = 0.0
-            for start in stride(from: 0, to: batch.count, by: settings.batchSize) {
-                let micro = batch[start..<min(start + settings.batchSize, batch.count)]
-                let rows = micro.map { encoded[$0.row].view(swapped: $0.swapped) }
-                let targets = micro.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
-                let logits = try runner.logits(try runner.input(rows))
-                let loss = try logits.crossEntropy(
-                    target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
-                let share = Double(micro.count) / Double(batch.count)
-                let value = try loss.item()
-                guard value.isFinite else {
-                    throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(value); lower --learning-rate or use --precision float32")
+            // Dropout masks depend only on the seed and the step, so a resumed fold draws the same;
+            // the global generator is held for the step so that nothing else in the process draws from it.
+            let lossValue = try LibTorch.withGlobalGenerator(seed: settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step)) {
+                // Gradient accumulation: each micro-batch's mean loss weighted by its share of the
+                // step's rows, so the gradient is that of the mean over all of them.
+                var lossValue = 0.0
+                for start in stride(from: 0, to: batch.count, by: settings.batchSize) {
+                    let micro = batch[start..<min(start + settings.batchSize, batch.count)]
+                    let rows = micro.map { encoded[$0.row].view(swapped: $0.swapped) }
+                    let targets = micro.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
+                    let logits = try runner.logits(try runner.input(rows))
+                    let loss = try logits.crossEntropy(
+                        target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
+                    let share = Double(micro.count) / Double(batch.count)
+                    let value = try loss.item()
+                    guard value.isFinite else {
+                        throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(value); lower --learning-rate or use --precision float32")
+                    }
+                    lossValue += value * share
+                    try (share == 1 ? loss : loss * share).backward()
                 }
-                lossValue += value * share
-                try (share == 1 ? loss : loss * share).backward()
+                return lossValue
             }
             if let clip = settings.clipNorm { try clipGradNorm(parameters, maxNorm: clip) }
             try optimizer.step()
