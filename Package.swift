@@ -40,7 +40,11 @@ let package = Package(
         .executable(name: "arena", targets: ["arena"]),
         .library(name: "ArenaData", targets: ["ArenaData"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
-        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Prediction", targets: ["Prediction"]),
+        .library(name: "Runs", targets: ["Runs"]),
+        .library(name: "FeatureModels", targets: ["FeatureModels"]),
+        .library(name: "Finetuning", targets: ["Finetuning"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
         .library(name: "Features", targets: ["Features"]),
         .library(name: "Boosting", targets: ["Boosting"]),
         .library(name: "Report", targets: ["Report"]),
@@ -71,18 +75,27 @@ let package = Package(
         .target(name: "Models", dependencies: ["Torch"]),
         .target(name: "ArenaData"),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
+        // The pipeline, in the order the data flows (docs/ARCHITECTURE.md): battles -> features or
+        // tokens -> models -> probabilities -> runs -> reports, servers, the command line.
+        .target(name: "Prediction", dependencies: ["ArenaData", "Evaluation"]),
+        .target(name: "Runs", dependencies: ["ArenaData", "Evaluation", "Prediction", "CCrypto"]),
+        .target(name: "FeatureModels", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Prediction", "Runs"]),
         .target(
-            name: "Training", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Models", "Tokenizers", "Torch", "CCrypto"]),
+            name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
+        .target(
+            name: "Pipelines",
+            dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "FeatureModels", "Finetuning", "Models", "Torch"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Boosting", dependencies: ["CXGBoost"]),
-        .target(name: "Report", dependencies: ["ArenaData", "Training"]),
-        .target(name: "Server", dependencies: ["ArenaData", "Training", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "Report", dependencies: ["ArenaData", "Prediction", "Runs"]),
+        .target(name: "Server", dependencies: ["ArenaData", "Pipelines", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation", "Training", "Boosting", "Report", "Models", "Tokenizers", "Torch", "Server",
+                "ArenaData", "Evaluation", "Prediction", "Runs", "FeatureModels", "Finetuning", "Pipelines", "Boosting", "Report",
+                "Models", "Tokenizers", "Torch", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,14 +105,17 @@ let package = Package(
         .executableTarget(name: "matmul-benchmark", dependencies: ["Torch"], path: "benchmarks/MatmulBench"),
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tokenizers", "Torch"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Prediction", "Runs", "FeatureModels", "Finetuning", "Pipelines", "Features", "Boosting", "Models", "Tokenizers", "Torch"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation", "Torch"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        // FeatureModels and Finetuning only for their settings types in run configs.
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Prediction", "Runs", "FeatureModels", "Finetuning"]),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "Training", "ArenaData", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: ["Server", "Pipelines", "Prediction", "Runs", "ArenaData", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),

@@ -1,6 +1,7 @@
 import ArenaData
 import Foundation
-import Training
+import Prediction
+import Runs
 
 /// Builds the self-contained HTML page of `arena report`: inline CSS and inline SVG only, no
 /// script, no font or image fetched from anywhere, so it opens offline in any browser.
@@ -193,7 +194,7 @@ public enum ReportBuilder {
 
     static func settingsRows(_ run: RunReport) -> [[String]] {
         var rows: [[String]] = [
-            ["model", run.config.model], ["data", run.config.data], ["rows", NumberFormat.grouped(run.config.rows)],
+            ["model", run.config.kind.rawValue], ["data", run.config.data], ["rows", NumberFormat.grouped(run.config.rows)],
             ["folds", String(run.config.folds)], ["seed", String(run.config.seed)], ["created", run.config.createdAt],
             ["arena version", run.config.arenaVersion],
         ]
@@ -330,7 +331,7 @@ public enum ReportBuilder {
                 Chart.bars(
                     title: "Feature importance: \(run.name)", categories: top.map(\.feature),
                     series: [BarSeries(name: "gain", values: top.map(\.gain), color: Palette.blue)], orientation: .horizontal,
-                    valueAxis: run.config.settings?.kind == .linear ? "mean |coefficient| over classes" : "mean gain per split (loss reduction)",
+                    valueAxis: run.config.kind == .linear ? "mean |coefficient| over classes" : "mean gain per split (loss reduction)",
                     categoryAxis: "feature", width: 640),
                 "The \(top.count) most important of \(importances.count) features, averaged over folds."
             ))
@@ -374,7 +375,7 @@ public enum ReportBuilder {
     static func comparisonSection(_ runs: [RunReport]) -> String {
         var html = "<section id=\"runs\"><h2>\(xmlEscape(comparisonSectionTitle))</h2>"
         let rows = runs.map { run in
-            [run.name, run.config.model, NumberFormat.grouped(run.config.rows), String(run.config.folds),
+            [run.name, run.config.kind.rawValue, NumberFormat.grouped(run.config.rows), String(run.config.folds),
              NumberFormat.fixed(run.metrics.oofLogLoss, 5), NumberFormat.percent(run.metrics.oofAccuracy),
              NumberFormat.fixed(run.metrics.oofExpectedCalibrationError, 4)]
         }

@@ -1,11 +1,12 @@
 import ArenaData
 import Foundation
-import Training
+import Prediction
+import Runs
 
 /// Why a report could not be made; every case names the file.
 public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// config.json or metrics.json missing or unreadable (the training layer's error names the file).
-    case run(TrainingError)
+    /// config.json or metrics.json missing or unreadable (the run format's error names the file).
+    case run(RunError)
     case missingFile(path: String)
     case unreadable(path: String, reason: String)
     case malformed(path: String, line: Int, reason: String)

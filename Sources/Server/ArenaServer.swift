@@ -1,7 +1,8 @@
 import ArenaData
 import Foundation
 import Hummingbird
-import Training
+import Pipelines
+import Runs
 
 /// The HTTP service of `arena serve`: one finished run, loaded once, scoring battles.
 ///
@@ -51,7 +52,7 @@ public actor PredictionService {
 
     public init(predictor: RunPredictor) {
         self.predictor = predictor
-        model = predictor.config.model
+        model = predictor.config.kind.rawValue
         runPath = predictor.runPath
     }
 

@@ -1,7 +1,11 @@
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
-import Training
+import Pipelines
+import Prediction
+import Runs
 
 @main
 struct Arena: AsyncParsableCommand {

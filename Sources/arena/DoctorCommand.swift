@@ -1,8 +1,12 @@
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
+import Pipelines
+import Prediction
+import Runs
 import Torch
-import Training
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,14 @@
 import ArenaData
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
 import Models
+import Pipelines
+import Prediction
+import Runs
 import Tokenizers
 import Torch
-import Training
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,11 @@
 import ArenaData
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
-import Training
+import Pipelines
+import Prediction
+import Runs
 
 struct EnsembleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +54,7 @@ struct EnsembleCommand: ParsableCommand {
         }
         let members = try runs.map { try RunFolder.readConfig(runPath: $0) }
         let config = RunConfig(
-            model: "ensemble", data: members[0].data, rows: result.ids.count, folds: result.metrics.folds.count, seed: 0,
+            kind: .ensemble, data: members[0].data, rows: result.ids.count, folds: result.metrics.folds.count, seed: 0,
             createdAt: ISO8601DateFormatter().string(from: Date()))
         let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: false, inputs: runs)
         do {

@@ -1,11 +1,15 @@
 import ArenaData
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
 import Models
+import Pipelines
+import Prediction
 import Report
+import Runs
 import Torch
-import Training
 
 struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -211,9 +215,10 @@ struct FinetuneCommand: ParsableCommand {
         guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
         try CrossValidation.requireEveryClass(battles, path: data)
         let started = Date()
-        let config = RunConfig(
-            model: settings.architecture.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
-            createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles), finetune: settings)
+        var config = RunConfig(
+            kind: settings.architecture == .pair ? .pair : .cross, data: data, rows: battles.count, folds: folds, seed: seed,
+            createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
+        try config.setFinetuneSettings(settings)
         let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data, model])
         do {
             try train(battles: battles, settings: settings, config: config, run: run, device: device, started: started, logger: logger)

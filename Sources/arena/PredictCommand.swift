@@ -1,8 +1,12 @@
 import ArenaData
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Models
+import Pipelines
+import Prediction
+import Runs
 import Torch
-import Training
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,10 +50,10 @@ struct PredictCommand: ParsableCommand {
         // Refuse a bad output before any work: not a device, not the input, not a file of the run.
         _ = try OutputPath.resolve(out, inputs: [data] + OutputPath.files(in: runPath))
         let config = try RunFolder.readConfig(runPath: runPath)
-        if config.finetune != nil {
+        if let finetune = try config.finetuneSettings(runPath: runPath) {
             LibTorch.keepFreedMemory()
             if let threads { try LibTorch.setThreadCount(threads) }
-            RuntimeWarnings.log(logger, bfloat16: config.finetune?.precision == .bfloat16)
+            RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
         }
         let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
         let battles = try DataLoading.prediction(path: data, logger: logger)

@@ -1,8 +1,12 @@
 import ArenaData
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
+import Pipelines
+import Prediction
 import Report
-import Training
+import Runs
 
 /// report.html in a run folder that `arena train` or `arena finetune` is finishing.
 enum ReportWriting {

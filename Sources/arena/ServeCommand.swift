@@ -1,9 +1,13 @@
 import ArgumentParser
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
+import Pipelines
+import Prediction
+import Runs
 import Server
 import Torch
-import Training
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,14 +53,14 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger("serve")
         let config = try RunFolder.readConfig(runPath: runPath)
-        if config.finetune != nil {
+        if let finetune = try config.finetuneSettings(runPath: runPath) {
             LibTorch.keepFreedMemory()
             if let threads { try LibTorch.setThreadCount(threads) }
-            RuntimeWarnings.log(logger, bfloat16: config.finetune?.precision == .bfloat16)
+            RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
         }
         let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
         let service = PredictionService(predictor: predictor)
-        logger.info("serving \(runPath) (\(config.model)) on http://\(host):\(port): POST /predict, GET /health")
+        logger.info("serving \(runPath) (\(config.kind.rawValue)) on http://\(host):\(port): POST /predict, GET /health")
         try await ArenaServer.application(service: service, host: host, port: port, maxBattles: maxBattles).runService()
     }
 }

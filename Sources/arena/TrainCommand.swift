@@ -2,10 +2,14 @@ import ArenaData
 import ArgumentParser
 import Boosting
 import Evaluation
+import FeatureModels
+import Finetuning
 import Foundation
 import Logging
+import Pipelines
+import Prediction
 import Report
-import Training
+import Runs
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +37,14 @@ struct TrainCommand: ParsableCommand {
         case gbdt
         case linear
         case prior
+
+        var runKind: RunKind {
+            switch self {
+            case .gbdt: .gbdt
+            case .linear: .linear
+            case .prior: .prior
+            }
+        }
     }
 
     @Option(help: "Labelled training data (Kaggle train.csv schema, or .jsonl).")
@@ -122,9 +134,9 @@ struct TrainCommand: ParsableCommand {
         try CrossValidation.requireEveryClass(battles, path: data)
         let started = Date()
         var config = RunConfig(
-            model: model.rawValue, data: data, rows: battles.count, folds: folds, seed: seed,
+            kind: model.runKind, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
-        if model != .prior { config.settings = settings(kind: model == .gbdt ? .gbdt : .linear) }
+        if model != .prior { try config.setFeatureModelSettings(settings(kind: model == .gbdt ? .gbdt : .linear)) }
         let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data])
         do {
             if run.resumed { logger.info("resuming from \(run.stagingPath)") }

@@ -1,10 +1,13 @@
 import ArenaData
 import Foundation
-#if canImport(FoundationXML)
 import FoundationXML
-#endif
+import Prediction
+import Runs
+import FeatureModels
+import Finetuning
 import Testing
-import Training
+#if canImport(FoundationXML)
+#endif
 
 @testable import Report
 
@@ -41,8 +44,8 @@ func writeRun(named name: String, in directory: URL, history: Bool = true) throw
     let probabilities: [[Double]] = [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1], [0.4, 0.5, 0.1], [0.35, 0.33, 0.32]]
     let labels = [0, 1, 2, 1, 1, 0]
     let folds = [0, 1, 0, 1, 0, 1]
-    let config = RunConfig(model: "gbdt", data: "train<&>.csv", rows: 6, folds: 2, seed: 7, createdAt: "2026-01-01T00:00:00Z",
-                           settings: FeatureModelSettings.defaults(for: .gbdt))
+    var config = RunConfig(kind: .gbdt, data: "train<&>.csv", rows: 6, folds: 2, seed: 7, createdAt: "2026-01-01T00:00:00Z")
+    try config.setFeatureModelSettings(FeatureModelSettings.defaults(for: .gbdt))
     try RunFolder.writeJSON(config, path: path + "/config.json")
     var metrics = try RunMetrics(outOfFold: probabilities, labels: labels, folds: folds)
     metrics.steps = [RunMetrics.Step(step: "model", logLoss: 1.05), RunMetrics.Step(step: "calibrated", logLoss: 1.04)]
@@ -201,9 +204,9 @@ func svgElements(of html: String) -> [String] {
 
         // A fine-tuned run's settings are in its settings table.
         var config = try RunFolder.readConfig(runPath: path)
-        config.model = "cross"
+        config.kind = .cross
         config.settings = nil
-        config.finetune = FinetuneSettings(architecture: .cross, model: "models/minilm", learningRate: 3e-5)
+        try config.setFinetuneSettings(FinetuneSettings(architecture: .cross, model: "models/minilm", learningRate: 3e-5))
         try RunFolder.writeJSON(config, path: path + "/config.json")
         let rows = ReportBuilder.settingsRows(try RunReport.load(path: path))
         #expect(rows.contains(["learning_rate", "3e-05"]) && rows.contains(["architecture", "cross"]), "\(rows)")

@@ -2,8 +2,10 @@ import ArenaData
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Pipelines
+import Prediction
+import Runs
 import Testing
-import Training
 
 @testable import Server
 
@@ -11,7 +13,7 @@ import Training
 func priorRun() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    try RunFolder.writeJSON(RunConfig(model: "prior", data: "train.csv", rows: 10, folds: 2, seed: 0, createdAt: "now"), path: path + "/config.json")
+    try RunFolder.writeJSON(RunConfig(kind: .prior, data: "train.csv", rows: 10, folds: 2, seed: 0, createdAt: "now"), path: path + "/config.json")
     try RunFolder.writeJSON(
         PriorRunModel(folds: [ClassPriorModel(probabilities: [0.5, 0.3, 0.2]), ClassPriorModel(probabilities: [0.3, 0.3, 0.4])]),
         path: path + "/model.json")

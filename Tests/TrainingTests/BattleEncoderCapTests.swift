@@ -2,7 +2,11 @@ import ArenaData
 import Foundation
 import Testing
 import Tokenizers
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 /// BattleEncoder as it was before it capped texts: every text tokenised whole, then cut.
 func uncappedSequences(_ encoder: BattleEncoder, _ battle: Battle, swapped: Bool = false) throws -> [[Int]] {

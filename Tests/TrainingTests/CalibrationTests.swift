@@ -3,7 +3,11 @@ import Evaluation
 import Foundation
 import Testing
 
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 @Suite struct TemperatureScalingTests {
     /// T = 2 takes square roots: [0.7, 0.2, 0.1] -> [√0.7, √0.2, √0.1] / (√0.7 + √0.2 + √0.1).

@@ -3,7 +3,11 @@ import Evaluation
 import Foundation
 import Testing
 
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 /// Small labelled battles from the synthetic generator (its labels follow a hidden rule).
 private func syntheticBattles(_ count: Int, seed: UInt64 = 1) -> [Battle] {
@@ -14,7 +18,7 @@ private func syntheticBattles(_ count: Int, seed: UInt64 = 1) -> [Battle] {
 private func temporaryRun() throws -> RunFolder {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-fm-\(UUID().uuidString)").path
     return try RunFolder.begin(
-        at: path, config: RunConfig(model: "linear", data: "memory", rows: 0, folds: 2, seed: 0, createdAt: ""), overwrite: false,
+        at: path, config: RunConfig(kind: .linear, data: "memory", rows: 0, folds: 2, seed: 0, createdAt: ""), overwrite: false,
         resume: false)
 }
 

@@ -6,7 +6,11 @@ import Testing
 import Tokenizers
 import Torch
 
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 /// A tiny random BERT folder (2 layers, width 32) with a character-level WordPiece vocabulary,
 /// written at test time.
@@ -79,7 +83,7 @@ func markedBattles(_ count: Int, seed: UInt64 = 1) -> [Battle] {
 func temporaryRunFolder() throws -> RunFolder {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("arena-ft-\(UUID().uuidString)").path
     return try RunFolder.begin(
-        at: path, config: RunConfig(model: "cross", data: "memory", rows: 0, folds: 1, seed: 0, createdAt: ""), overwrite: false,
+        at: path, config: RunConfig(kind: .cross, data: "memory", rows: 0, folds: 1, seed: 0, createdAt: ""), overwrite: false,
         resume: false)
 }
 
@@ -245,13 +249,14 @@ func temporaryRunFolder() throws -> RunFolder {
         var config = settings(model: model)
         config.epochs = 1
         let result = try FinetuneTraining.run(battles: battles, settings: config, folds: 1, run: run, resume: false, device: .cpu)
-        let runConfig = RunConfig(model: "cross", data: "memory", rows: battles.count, folds: 1, seed: 4, createdAt: "now", finetune: config)
+        var runConfig = RunConfig(kind: .cross, data: "memory", rows: battles.count, folds: 1, seed: 4, createdAt: "now")
+        try runConfig.setFinetuneSettings(config)
         try run.writeJSON(result.artifact, to: "model.json")
         FinetuneTraining.removeCheckpoints(folds: 1, run: run)
         try run.commit(config: runConfig)
         defer { try? FileManager.default.removeItem(atPath: run.path) }
         let predictor = try RunPredictor(runPath: run.path)
-        #expect(predictor.config.finetune == config)
+        #expect(try predictor.config.finetuneSettings() == config)
         for _ in 0..<2 {
             let predicted = try predictor.predict(result.validatedBattles, batchSize: 3)
             for (row, expected) in zip(predicted, result.predictions) {
@@ -260,7 +265,7 @@ func temporaryRunFolder() throws -> RunFolder {
         }
         #expect(try predictor.predict([]).isEmpty)
         try FileManager.default.removeItem(atPath: run.path + "/fold-0.safetensors")
-        #expect(throws: TrainingError.self) { try RunPredictor(runPath: run.path) }
+        #expect(throws: RunError.self) { try RunPredictor(runPath: run.path) }
     }
 
     /// Gradient accumulation: batches of 4 accumulated twice train exactly as batches of 8 (the
@@ -468,7 +473,7 @@ func temporaryRunFolder() throws -> RunFolder {
         let old = try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name)
         #expect(old.batchSize == 4 && old.clipNorm == 0.5 && old.accumulation == 1 && old.maxLength == 256 && old.patience == nil)
         try #"{"model": "m"}"#.write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: TrainingError.self) { try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name) }
+        #expect(throws: RunError.self) { try RunFolder.readJSON(FinetuneSettings.self, runPath: folder, name: name) }
     }
 
     @Test func settingsAreChecked() {

@@ -3,7 +3,11 @@ import Features
 import Foundation
 import Testing
 
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +18,7 @@ private func temporaryPath(_ name: String = "run") -> String {
 }
 
 private func priorConfig(rows: Int = 3) -> RunConfig {
-    RunConfig(model: "prior", data: "d.csv", rows: rows, folds: 2, seed: 0, createdAt: "2026-11-27T00:00:00Z")
+    RunConfig(kind: .prior, data: "d.csv", rows: rows, folds: 2, seed: 0, createdAt: "2026-11-27T00:00:00Z")
 }
 
 /// What is written into a run folder must read back equal: run files are written with
@@ -33,15 +37,17 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var config = priorConfig()
-        config.model = kind.rawValue
-        config.settings = FeatureModelSettings.defaults(for: kind, seed: 7, tfidf: tfidf)
-        config.settings?.parameters.threadCount = 1
-        config.settings?.parameters.columnSampleByTree = 0.5
+        config.kind = kind == .gbdt ? .gbdt : .linear
+        var settings = FeatureModelSettings.defaults(for: kind, seed: 7, tfidf: tfidf)
+        settings.parameters.threadCount = 1
+        settings.parameters.columnSampleByTree = 0.5
+        try config.setFeatureModelSettings(settings)
         try RunFolder.writeJSON(config, path: folder + "/config.json")
         let read = try RunFolder.readJSON(RunConfig.self, runPath: folder, name: "config.json")
         #expect(read == config)
         #expect(read.differences(from: config).isEmpty)
-        #expect(read.settings?.parameters.columnSampleByTree == 0.5)
+        #expect(try read.featureModelSettings() == settings)
+        #expect(try read.featureModelSettings()?.parameters.columnSampleByTree == 0.5)
     }
 
     @Test func fittedTfidfReadsBackEqual() throws {
@@ -57,14 +63,50 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect(read.tfidf == model)
     }
 
-    @Test func differencesNameTheField() {
+    /// A model family's settings live in config.json as JSON the family decodes: every digit of
+    /// a 64-bit seed survives, and the file spells the keys in snake case as before.
+    @Test func familySettingsKeepEveryDigit() throws {
+        let folder = temporaryPath("coding")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var config = priorConfig()
+        config.kind = .cross
+        var settings = FinetuneSettings(architecture: .cross, model: "models/x")
+        settings.seed = UInt64.max
+        settings.learningRate = 1e-5
+        try config.setFinetuneSettings(settings)
+        try RunFolder.writeJSON(config, path: folder + "/config.json")
+        let text = try String(contentsOfFile: folder + "/config.json", encoding: .utf8)
+        #expect(text.contains("\"seed\" : 18446744073709551615") && text.contains("\"learning_rate\""))
+        #expect(text.contains("\"model\" : \"cross\""))
+        let read = try RunFolder.readJSON(RunConfig.self, runPath: folder, name: "config.json")
+        #expect(read == config)
+        #expect(try read.finetuneSettings() == settings)
+        #expect(try read.featureModelSettings() == nil)
+    }
+
+    /// A run of a kind this arena does not know is named as such, not as a damaged file.
+    @Test func unknownKindIsNamed() throws {
+        let folder = temporaryPath("kind")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #"{"format_version": 2, "arena_version": "9.0", "model": "llama", "data": "x", "rows": 1, "folds": 2, "seed": 0, "created_at": ""}"#
+            .write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        #expect(throws: RunError.incompatibleRun(path: folder + "/config.json", reason: "model \"llama\" is not one this arena knows")) {
+            try RunFolder.readConfig(runPath: folder)
+        }
+    }
+
+    @Test func differencesNameTheField() throws {
         var staged = priorConfig()
-        staged.settings = FeatureModelSettings.defaults(for: .linear, seed: 0, tfidf: false)
+        var settings = FeatureModelSettings.defaults(for: .linear, seed: 0, tfidf: false)
+        try staged.setFeatureModelSettings(settings)
         var now = staged
         now.createdAt = "later"
         now.files = ["x": "y"]
         #expect(staged.differences(from: now).isEmpty)
-        now.settings?.parameters.learningRate = 0.3
+        settings.parameters.learningRate = 0.3
+        try now.setFeatureModelSettings(settings)
         now.dataFingerprint = "abc"
         let differences = staged.differences(from: now)
         #expect(differences.count == 2)
@@ -121,7 +163,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.readConfig(runPath: path)
         } throws: { error in
-            guard case let .foreignFile(file, expected, actual)? = error as? TrainingError else { return false }
+            guard case let .foreignFile(file, expected, actual)? = error as? RunError else { return false }
             return file == path + "/model/weights.txt" && expected == config.files?["model/weights.txt"]
                 && actual == (try? SHA256.hex(of: Array("other weights".utf8)))
                 && "\(error)".contains("does not belong to this run")
@@ -130,7 +172,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.readConfig(runPath: path)
         } throws: { error in
-            guard case let .corruptRun(file, reason)? = error as? TrainingError else { return false }
+            guard case let .corruptRun(file, reason)? = error as? RunError else { return false }
             return file == path + "/model/weights.txt" && reason.contains("missing")
         }
     }
@@ -141,7 +183,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         var config = try RunFolder.readConfig(runPath: path)
         config.files?["../elsewhere.json"] = "00"
         try RunFolder.writeJSON(config, path: path + "/config.json")
-        #expect(throws: TrainingError.self) { try RunFolder.readConfig(runPath: path) }
+        #expect(throws: RunError.self) { try RunFolder.readConfig(runPath: path) }
     }
 
     @Test func aSecondWriterIsRefusedWithTheHoldersPid() throws {
@@ -151,7 +193,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.begin(at: path, config: config, overwrite: true, resume: true)
         } throws: { error in
-            guard case let .runLocked(lockedPath, holder)? = error as? TrainingError else { return false }
+            guard case let .runLocked(lockedPath, holder)? = error as? RunError else { return false }
             return lockedPath == path && holder == getpid() && "\(error)".contains("pid \(getpid())")
         }
         try first.commit(config: config)
@@ -173,7 +215,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.begin(at: folder, config: priorConfig(), overwrite: true, resume: false)
         } throws: { error in
-            guard case .notARunFolder? = error as? TrainingError else { return false }
+            guard case .notARunFolder? = error as? RunError else { return false }
             return true
         }
         #expect(FileManager.default.fileExists(atPath: folder + "/notes.txt"))
@@ -182,11 +224,11 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         // A run that holds an input of the command is not replaced either.
         let (run, config) = try committedRun()
         defer { try? FileManager.default.removeItem(atPath: run) }
-        #expect(throws: TrainingError.self) {
+        #expect(throws: RunError.self) {
             try RunFolder.begin(at: run, config: config, overwrite: true, resume: false, inputs: [run + "/model.json"])
         }
         // A file is not a run folder.
-        #expect(throws: TrainingError.self) {
+        #expect(throws: RunError.self) {
             try RunFolder.begin(at: folder + "/notes.txt", config: config, overwrite: true, resume: false)
         }
     }
@@ -204,7 +246,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
         } throws: { error in
-            guard case let .interruptedRunExists(_, files)? = error as? TrainingError else { return false }
+            guard case let .interruptedRunExists(_, files)? = error as? RunError else { return false }
             return files == ["fold-0.json"]
         }
         #expect(FileManager.default.fileExists(atPath: path + ".partial/fold-0.json"))
@@ -214,7 +256,7 @@ private func priorConfig(rows: Int = 3) -> RunConfig {
         #expect {
             try RunFolder.begin(at: path, config: other, overwrite: false, resume: true)
         } throws: { error in
-            guard case let .cannotResume(_, differences)? = error as? TrainingError else { return false }
+            guard case let .cannotResume(_, differences)? = error as? RunError else { return false }
             return differences == ["seed: 0 in the staged run, 3 now"]
         }
         // Resume with the same config (another creation time): continued, the stray temporary file gone.

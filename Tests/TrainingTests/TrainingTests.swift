@@ -3,7 +3,11 @@ import Evaluation
 import Foundation
 import Testing
 
-@testable import Training
+@testable import FeatureModels
+@testable import Finetuning
+@testable import Pipelines
+@testable import Prediction
+@testable import Runs
 
 private func battles(_ labels: [Winner]) -> [Battle] {
     labels.enumerated().map { Battle(id: "\($0.offset)", prompt: ["p"], responseA: ["a"], responseB: ["b"], winner: $0.element) }
@@ -57,24 +61,24 @@ private func battles(_ labels: [Winner]) -> [Battle] {
 
     @Test func appearsOnlyWhenCommitted() throws {
         let path = temporaryPath()
-        let config = RunConfig(model: "prior", data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
+        let config = RunConfig(kind: .prior, data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
         let run = try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
         try run.writeJSON(ClassPriorModel(probabilities: [0.4, 0.4, 0.2]), to: "model.json")
         #expect(!FileManager.default.fileExists(atPath: path))
-        #expect(throws: TrainingError.self) { try RunFolder.readConfig(runPath: path) }
+        #expect(throws: RunError.self) { try RunFolder.readConfig(runPath: path) }
         try run.commit(config: config)
         #expect(FileManager.default.fileExists(atPath: path + "/model.json"))
         #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
         let model = try RunFolder.readJSON(ClassPriorModel.self, runPath: path, name: "model.json")
         #expect(model.probabilities == [0.4, 0.4, 0.2])
-        #expect(throws: TrainingError.runExists(path: path)) {
+        #expect(throws: RunError.runExists(path: path)) {
             try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
         }
     }
 
     @Test func configFromAnotherFormatIsRefused() throws {
         let path = temporaryPath()
-        var config = RunConfig(model: "prior", data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
+        var config = RunConfig(kind: .prior, data: "d.csv", rows: 3, folds: 2, seed: 0, createdAt: "")
         let run = try RunFolder.begin(at: path, config: config, overwrite: false, resume: false)
         try run.commit(config: config)
         config.formatVersion = RunFolder.formatVersion + 1
@@ -82,7 +86,7 @@ private func battles(_ labels: [Winner]) -> [Battle] {
         #expect {
             try RunFolder.readConfig(runPath: path)
         } throws: { error in
-            (error as? TrainingError).map { "\($0)" }?.contains("run format \(RunFolder.formatVersion + 1)") == true
+            (error as? RunError).map { "\($0)" }?.contains("run format \(RunFolder.formatVersion + 1)") == true
         }
     }
 

@@ -2,6 +2,8 @@ import ArenaData
 import Evaluation
 import Foundation
 import Models
+import Prediction
+import Runs
 import Torch
 
 /// One optimizer step as training.csv records it.
@@ -145,7 +147,7 @@ public struct FoldTrainer {
             evaluations: [], seconds: 0)
         if resume, let saved = try Self.readState(folder: stateFolder) {
             guard saved.fold == fold else {
-                throw TrainingError.corruptRun(path: stateFolder, reason: "the state is of fold \(saved.fold + 1), not \(fold + 1)")
+                throw RunError.corruptRun(path: stateFolder, reason: "the state is of fold \(saved.fold + 1), not \(fold + 1)")
             }
             try classifier.loadWeights(file: stateFolder + "/weights.safetensors")
             try optimizer.load(fromFile: stateFolder + "/optimizer.pt")

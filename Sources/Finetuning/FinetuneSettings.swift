@@ -1,4 +1,6 @@
 import Models
+import Prediction
+import Runs
 import Torch
 
 /// The floating-point type of the forward pass.
@@ -217,5 +219,17 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try require(numericFeatures.map { $0.count == FeatureScaling.count } ?? true,
                     "the numeric-feature branch takes S3's \(FeatureScaling.count) statistics per side (got \(numericFeatures?.count ?? 0))")
         try require(validationFraction > 0 && validationFraction < 1, "--validation-fraction must be in (0, 1) (got \(validationFraction))")
+    }
+}
+
+extension RunConfig {
+    /// The fine-tuning settings of a cross or pair run (`finetune` in config.json).
+    public func finetuneSettings(runPath: String = ".") throws(RunError) -> FinetuneSettings? {
+        try RunConfig.decode(FinetuneSettings.self, from: finetune, field: "finetune", runPath: runPath)
+    }
+
+    /// Stores `settings` as the run's fine-tuning settings.
+    public mutating func setFinetuneSettings(_ settings: FinetuneSettings) throws {
+        finetune = try JSONValue(encoding: settings)
     }
 }

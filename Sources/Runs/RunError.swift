@@ -1,17 +1,17 @@
 import ArenaData
-import Evaluation
+import Foundation
+import Prediction
 
-/// Errors of training and prediction; each names the file or setting and what was expected.
-public enum TrainingError: Error, Sendable, Equatable {
+/// Errors of run folders: writing, locking, resuming, reading and checking a run; each names
+/// the path and what was expected.
+public enum RunError: Error, Sendable, Equatable {
     case io(DataError)
-    case metric(MetricError)
-    case invalidSetting(String)
+    /// A run path that cannot name a run folder (empty).
+    case invalidPath(path: String, reason: String)
     case runExists(path: String)
     case notARun(path: String, reason: String)
     case corruptRun(path: String, reason: String)
     case incompatibleRun(path: String, reason: String)
-    case noLabels(path: String)
-    case noRows(path: String)
     /// A file of a run whose SHA-256 is not the one the run's config.json lists.
     case foreignFile(path: String, expected: String, actual: String)
     /// Another process is writing the run (`holder`: its pid, when the lock file names one).
@@ -23,16 +23,13 @@ public enum TrainingError: Error, Sendable, Equatable {
     case interruptedRunExists(path: String, files: [String])
     /// The staging folder holds a run of other data or settings than the one asked to resume.
     case cannotResume(path: String, differences: [String])
-    /// The training labels lack a class: every model must see A, B and tie.
-    case missingClass(path: String, className: String, counts: [Int])
 }
 
-extension TrainingError: CustomStringConvertible {
+extension RunError: CustomStringConvertible {
     public var description: String {
         switch self {
         case let .io(error): return error.description
-        case let .metric(error): return error.description
-        case let .invalidSetting(message): return message
+        case let .invalidPath(path, reason): return "\"\(path)\": \(reason)"
         case let .runExists(path):
             return "\(path): a run already exists there; choose another --out or pass --overwrite"
         case let .notARun(path, reason):
@@ -41,10 +38,6 @@ extension TrainingError: CustomStringConvertible {
             return "\(path): the run file is damaged (\(reason)); train the run again"
         case let .incompatibleRun(path, reason):
             return "\(path): \(reason); train the run again with this version"
-        case let .noLabels(path):
-            return "\(path): the data has no labels (winner_model_a, winner_model_b, winner_tie); training needs labelled rows"
-        case let .noRows(path):
-            return "\(path): no rows to work on"
         case let .foreignFile(path, expected, actual):
             return "\(path) does not belong to this run: its SHA-256 is \(actual.prefix(16))..., the run's config.json lists "
                 + "\(expected.prefix(16))... (was it copied in from another run, or changed after training?); restore the run's own "
@@ -61,9 +54,6 @@ extension TrainingError: CustomStringConvertible {
         case let .cannotResume(path, differences):
             return "\(path) holds a run with other data or settings (\(differences.joined(separator: "; "))); "
                 + "resume with the same data and settings, or start over (--overwrite)"
-        case let .missingClass(path, className, counts):
-            return "\(path): no training row has the label \(className) (rows per class A, B, tie: "
-                + "\(counts.map(String.init).joined(separator: ", "))); a model must see every class, or it predicts 0 for it"
         }
     }
 }

@@ -63,19 +63,3 @@ public enum CrossValidation {
         return writer.take()
     }
 }
-
-extension RunConfig {
-    /// A digest (FNV-1a, hex) of the rows' ids and labels in order: two runs on the same rows
-    /// have the same fingerprint.
-    public static func fingerprint(of battles: [Battle]) -> String {
-        var hash = FNV1a.offsetBasis
-        func add(_ byte: UInt8) { hash = FNV1a.combine(hash, byte) }
-        for battle in battles {
-            for byte in battle.id.utf8 { add(byte) }
-            add(0x1F)
-            add(UInt8(battle.winner?.rawValue ?? 9))
-            add(0x1E)
-        }
-        return String(hash, radix: 16)
-    }
-}

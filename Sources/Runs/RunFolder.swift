@@ -1,5 +1,6 @@
 import ArenaData
 import Foundation
+import Prediction
 
 #if canImport(Glibc)
 import Glibc
@@ -51,14 +52,14 @@ public struct RunFolder: Sendable {
     /// files the run reads: a folder holding one of them is never replaced.
     public static func begin(
         at path: String, config: RunConfig, overwrite: Bool, resume: Bool, inputs: [String] = []
-    ) throws(TrainingError) -> RunFolder {
+    ) throws(RunError) -> RunFolder {
         var trimmed = path
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard !trimmed.isEmpty else { throw TrainingError.invalidSetting("the run folder's path is empty") }
+        guard !trimmed.isEmpty else { throw RunError.invalidPath(path: path, reason: "the run folder's path is empty") }
         let manager = FileManager.default
         let parent = (trimmed as NSString).deletingLastPathComponent
         if !parent.isEmpty, !manager.fileExists(atPath: parent) {
-            do { try AtomicFile.makeDirectory(parent) } catch { throw TrainingError.io(error) }
+            do { try AtomicFile.makeDirectory(parent) } catch { throw RunError.io(error) }
         }
         let lock = try RunLock.acquire(forRun: trimmed)
         try checkReplaceable(trimmed, overwrite: overwrite, inputs: inputs)
@@ -68,50 +69,50 @@ public struct RunFolder: Sendable {
         if manager.fileExists(atPath: staging) {
             if resume, !staged.isEmpty {
                 guard let previous = try? readJSON(RunConfig.self, runPath: staging, name: "config.json") else {
-                    throw TrainingError.cannotResume(path: staging, differences: ["its config.json is missing or damaged"])
+                    throw RunError.cannotResume(path: staging, differences: ["its config.json is missing or damaged"])
                 }
                 let differences = previous.differences(from: config)
-                guard differences.isEmpty else { throw TrainingError.cannotResume(path: staging, differences: differences) }
+                guard differences.isEmpty else { throw RunError.cannotResume(path: staging, differences: differences) }
                 resumed = true
                 // Temporary files of writes that a kill interrupted are not part of the run.
                 for name in (try? RunManifest.files(under: staging)) ?? [] where name.contains(".tmp-") {
                     try? manager.removeItem(atPath: staging + "/" + name)
                 }
             } else if !staged.isEmpty, !overwrite {
-                throw TrainingError.interruptedRunExists(path: staging, files: staged)
+                throw RunError.interruptedRunExists(path: staging, files: staged)
             }
             if !resumed {
                 do { try manager.removeItem(atPath: staging) } catch {
-                    throw TrainingError.io(DataError.writeFailed(path: staging, reason: error.localizedDescription))
+                    throw RunError.io(DataError.writeFailed(path: staging, reason: error.localizedDescription))
                 }
             }
         }
-        do { try AtomicFile.makeDirectory(staging) } catch { throw TrainingError.io(error) }
+        do { try AtomicFile.makeDirectory(staging) } catch { throw RunError.io(error) }
         let folder = RunFolder(path: trimmed, stagingPath: staging, resumed: resumed, lock: lock)
         try folder.writeJSON(config, to: "config.json")
         return folder
     }
 
     /// Throws unless `path` is free or, with `overwrite`, an arena run that holds none of `inputs`.
-    private static func checkReplaceable(_ path: String, overwrite: Bool, inputs: [String]) throws(TrainingError) {
+    private static func checkReplaceable(_ path: String, overwrite: Bool, inputs: [String]) throws(RunError) {
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
         guard (status.st_mode & S_IFMT) == S_IFDIR else {
-            throw TrainingError.notARunFolder(path: path, reason: "a file that is not a folder is there")
+            throw RunError.notARunFolder(path: path, reason: "a file that is not a folder is there")
         }
-        guard overwrite else { throw TrainingError.runExists(path: path) }
+        guard overwrite else { throw RunError.runExists(path: path) }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if !contents.isEmpty {
             guard let config = try? readJSON(RunConfig.self, runPath: path, name: "config.json"),
                 readableFormatVersions.contains(config.formatVersion)
             else {
-                throw TrainingError.notARunFolder(path: path, reason: "the folder is not an arena run (it has no run config.json)")
+                throw RunError.notARunFolder(path: path, reason: "the folder is not an arena run (it has no run config.json)")
             }
         }
         let folder = (realPath(path) ?? path) + "/"
         for input in inputs {
             if let resolved = realPath(input), resolved == String(folder.dropLast()) || resolved.hasPrefix(folder) {
-                throw TrainingError.notARunFolder(path: path, reason: "it holds \(input), an input of this command")
+                throw RunError.notARunFolder(path: path, reason: "it holds \(input), an input of this command")
             }
         }
     }
@@ -120,26 +121,26 @@ public struct RunFolder: Sendable {
     public func file(_ name: String) -> String { stagingPath + "/" + name }
 
     /// Writes `value` as pretty-printed JSON (sorted keys) into the run.
-    public func writeJSON<Value: Encodable>(_ value: Value, to name: String) throws(TrainingError) {
+    public func writeJSON<Value: Encodable>(_ value: Value, to name: String) throws(RunError) {
         try RunFolder.writeJSON(value, path: file(name))
     }
 
     /// Writes `text` into the run.
-    public func write(_ text: String, to name: String) throws(TrainingError) {
-        do { try AtomicFile.write(text, to: file(name)) } catch { throw TrainingError.io(error) }
+    public func write(_ text: String, to name: String) throws(RunError) {
+        do { try AtomicFile.write(text, to: file(name)) } catch { throw RunError.io(error) }
     }
 
     /// Copies the finished run at `source` into this run as the folder `name`. A real copy, not
     /// a hard link: a user's `cp` over a file of the source run writes into the same inode and
     /// would change the ensemble's copy too.
-    public func importRun(at source: String, as name: String) throws(TrainingError) {
+    public func importRun(at source: String, as name: String) throws(RunError) {
         let target = file(name)
         for relative in try RunManifest.files(under: source) {
             let from = source + "/" + relative
             let to = target + "/" + relative
-            do { try AtomicFile.makeDirectory((to as NSString).deletingLastPathComponent) } catch { throw TrainingError.io(error) }
+            do { try AtomicFile.makeDirectory((to as NSString).deletingLastPathComponent) } catch { throw RunError.io(error) }
             do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
-                throw TrainingError.io(DataError.writeFailed(path: to, reason: error.localizedDescription))
+                throw RunError.io(DataError.writeFailed(path: to, reason: error.localizedDescription))
             }
         }
     }
@@ -152,7 +153,7 @@ public struct RunFolder: Sendable {
     /// Lists every file with its SHA-256 in `config` (written as config.json), moves the
     /// finished run into place (an older run at the path is renamed aside first and removed
     /// after), and releases the lock.
-    public func commit(config: RunConfig) throws(TrainingError) {
+    public func commit(config: RunConfig) throws(RunError) {
         var config = config
         config.formatVersion = RunFolder.formatVersion
         config.files = try RunManifest.digests(of: stagingPath, excluding: RunFolder.bookkeepingFiles)
@@ -163,12 +164,12 @@ public struct RunFolder: Sendable {
             let aside = path + ".replaced-\(getpid())"
             try? manager.removeItem(atPath: aside)
             do { try manager.moveItem(atPath: path, toPath: aside) } catch {
-                throw TrainingError.io(DataError.writeFailed(path: path, reason: error.localizedDescription))
+                throw RunError.io(DataError.writeFailed(path: path, reason: error.localizedDescription))
             }
             replaced = aside
         }
         do { try manager.moveItem(atPath: stagingPath, toPath: path) } catch {
-            throw TrainingError.io(DataError.writeFailed(path: path, reason: error.localizedDescription))
+            throw RunError.io(DataError.writeFailed(path: path, reason: error.localizedDescription))
         }
         if let replaced { try? manager.removeItem(atPath: replaced) }
         lock?.release()
@@ -184,59 +185,70 @@ public struct RunFolder: Sendable {
     // MARK: - Reading runs
 
     /// Encodes `value` as JSON and writes it atomically.
-    public static func writeJSON<Value: Encodable>(_ value: Value, path: String) throws(TrainingError) {
+    public static func writeJSON<Value: Encodable>(_ value: Value, path: String) throws(RunError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data: Data
         do { data = try encoder.encode(value) } catch {
-            throw TrainingError.io(DataError.writeFailed(path: path, reason: "cannot encode JSON: \(error)"))
+            throw RunError.io(DataError.writeFailed(path: path, reason: "cannot encode JSON: \(error)"))
         }
-        do { try AtomicFile.write(Array(data) + [0x0A], to: path) } catch { throw TrainingError.io(error) }
+        do { try AtomicFile.write(Array(data) + [0x0A], to: path) } catch { throw RunError.io(error) }
     }
 
     /// Reads and decodes the JSON file `name` of the finished run at `runPath`.
-    public static func readJSON<Value: Decodable>(_ type: Value.Type, runPath: String, name: String) throws(TrainingError) -> Value {
+    public static func readJSON<Value: Decodable>(_ type: Value.Type, runPath: String, name: String) throws(RunError) -> Value {
         let path = runPath + "/" + name
         guard FileManager.default.fileExists(atPath: path) else {
             if !FileManager.default.fileExists(atPath: runPath) {
-                throw TrainingError.notARun(path: runPath, reason: "the folder does not exist")
+                throw RunError.notARun(path: runPath, reason: "the folder does not exist")
             }
-            throw TrainingError.corruptRun(path: path, reason: "the file is missing; was the run copied whole?")
+            throw RunError.corruptRun(path: path, reason: "the file is missing; was the run copied whole?")
         }
         let bytes: [UInt8]
-        do { bytes = try readFile(path: path) } catch { throw TrainingError.io(error) }
+        do { bytes = try readFile(path: path) } catch { throw RunError.io(error) }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
             return try decoder.decode(Value.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw TrainingError.corruptRun(path: path, reason: "field \"\(key.stringValue.snakeCased)\" is missing")
+            throw RunError.corruptRun(path: path, reason: "field \"\(key.stringValue.snakeCased)\" is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.map { $0.stringValue.snakeCased }.joined(separator: ".")
-            throw TrainingError.corruptRun(path: path, reason: "field \"\(field)\": \(context.debugDescription)")
+            throw RunError.corruptRun(path: path, reason: "field \"\(field)\": \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map { $0.stringValue.snakeCased }.joined(separator: ".")
-            throw TrainingError.corruptRun(
+            throw RunError.corruptRun(
                 path: path, reason: field.isEmpty ? "not valid JSON" : "field \"\(field)\": \(context.debugDescription)")
         } catch {
-            throw TrainingError.corruptRun(path: path, reason: "\(error)")
+            throw RunError.corruptRun(path: path, reason: "\(error)")
         }
     }
 
     /// Reads a finished run's config, checks that this version can use it, and checks every
     /// file it lists against its SHA-256.
-    public static func readConfig(runPath: String) throws(TrainingError) -> RunConfig {
+    public static func readConfig(runPath: String) throws(RunError) -> RunConfig {
         if FileManager.default.fileExists(atPath: runPath + ".partial") && !FileManager.default.fileExists(atPath: runPath) {
-            throw TrainingError.notARun(path: runPath, reason: "only \(runPath).partial exists: that run did not finish")
+            throw RunError.notARun(path: runPath, reason: "only \(runPath).partial exists: that run did not finish")
         }
-        let config = try readJSON(RunConfig.self, runPath: runPath, name: "config.json")
-        guard readableFormatVersions.contains(config.formatVersion) else {
-            throw TrainingError.incompatibleRun(
+        // The version and the kind first: a run of a newer format or an unknown kind is named as
+        // such, not as a damaged file.
+        struct Header: Decodable {
+            var formatVersion: Int
+            var arenaVersion: String
+            var model: String
+        }
+        let header = try readJSON(Header.self, runPath: runPath, name: "config.json")
+        guard readableFormatVersions.contains(header.formatVersion) else {
+            throw RunError.incompatibleRun(
                 path: runPath + "/config.json",
-                reason: "written in run format \(config.formatVersion) by arena \(config.arenaVersion); this arena reads formats "
+                reason: "written in run format \(header.formatVersion) by arena \(header.arenaVersion); this arena reads formats "
                     + "\(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)")
         }
+        guard RunKind(rawValue: header.model) != nil else {
+            throw RunError.incompatibleRun(path: runPath + "/config.json", reason: "model \"\(header.model)\" is not one this arena knows")
+        }
+        let config = try readJSON(RunConfig.self, runPath: runPath, name: "config.json")
         if let files = config.files { try RunManifest.verify(runPath: runPath, files: files) }
         return config
     }

@@ -3,6 +3,8 @@ import Boosting
 import Evaluation
 import Features
 import Foundation
+import Prediction
+import Runs
 
 /// The fast CPU model: hand-made features and a hashed TF-IDF difference of the two responses,
 /// fed to XGBoost (`gbdt`: `hist` trees; `linear`: `gblinear`).
@@ -233,5 +235,17 @@ public struct FeatureTable: Sendable {
         let matrix = try DMatrix(csr: offsets, columnIndices: indices, values: values, columns: columns)
         if let matrixLabels { try matrix.setLabels(matrixLabels) }
         return matrix
+    }
+}
+
+extension RunConfig {
+    /// The feature model's settings of a gbdt or linear run (`settings` in config.json).
+    public func featureModelSettings(runPath: String = ".") throws(RunError) -> FeatureModelSettings? {
+        try RunConfig.decode(FeatureModelSettings.self, from: settings, field: "settings", runPath: runPath)
+    }
+
+    /// Stores `settings` as the run's feature model settings.
+    public mutating func setFeatureModelSettings(_ settings: FeatureModelSettings) throws {
+        self.settings = try JSONValue(encoding: settings)
     }
 }

@@ -3,6 +3,8 @@ import Boosting
 import Evaluation
 import Features
 import Foundation
+import Prediction
+import Runs
 
 /// One fold's trained booster and what early stopping chose.
 public struct FeatureFoldModel: Sendable {
@@ -138,7 +140,9 @@ public enum FeatureModelTraining {
         let artifact = FeatureModelArtifact(
             settings: settings, featurizer: featurizer, folds: foldCount, bestIterations: bestIterations,
             temperature: post.temperature, edgeCases: post.edgeCases)
-        let importances = gains.map { (name: $0.key, gain: $0.value / Double(foldCount)) }.sorted { $0.gain > $1.gain }
+        // Ties by name: the dictionary's order changes from process to process.
+        let importances = gains.map { (name: $0.key, gain: $0.value / Double(foldCount)) }
+            .sorted { $0.gain != $1.gain ? $0.gain > $1.gain : $0.name < $1.name }
         return FeatureRunResult(
             artifact: artifact, folds: assignment, outOfFold: post.predictions, metrics: metrics, stepLogLoss: post.steps,
             importances: importances, history: history)
@@ -216,11 +220,11 @@ public enum FeatureModelTraining {
             let path = runPath + "/" + FeatureModelArtifact.boosterFile(fold: fold)
             let booster: Booster
             do { booster = try Booster(contentsOf: path) } catch {
-                throw TrainingError.corruptRun(path: path, reason: "\(error)")
+                throw RunError.corruptRun(path: path, reason: "\(error)")
             }
             let featureCount = try booster.featureCount
             guard featureCount == table.columns else {
-                throw TrainingError.corruptRun(
+                throw RunError.corruptRun(
                     path: path, reason: "the model takes \(featureCount) features; model.json describes \(table.columns)")
             }
             foldPredictions.append(
@@ -232,27 +236,5 @@ public enum FeatureModelTraining {
         if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }
         if let rules = artifact.edgeCases { probabilities = rules.apply(to: probabilities, battles: battles) }
         return probabilities
-    }
-}
-
-extension RunMetrics {
-    /// The metrics of out-of-fold predictions, overall and per fold.
-    public init(outOfFold: [[Double]], labels: [Int], folds: [Int]) throws(MetricError) {
-        let foldCount = (folds.max() ?? 0) + 1
-        var perFold: [Fold] = []
-        for fold in 0..<foldCount {
-            let rows = folds.indices.filter { folds[$0] == fold }
-            let predictions = rows.map { outOfFold[$0] }
-            let foldLabels = rows.map { labels[$0] }
-            perFold.append(
-                Fold(
-                    fold: fold, rows: rows.count, logLoss: try Metrics.logLoss(probabilities: predictions, labels: foldLabels),
-                    accuracy: try Metrics.accuracy(probabilities: predictions, labels: foldLabels)))
-        }
-        self.init(
-            folds: perFold, oofLogLoss: try Metrics.logLoss(probabilities: outOfFold, labels: labels),
-            oofAccuracy: try Metrics.accuracy(probabilities: outOfFold, labels: labels),
-            oofExpectedCalibrationError: try Metrics.expectedCalibrationError(probabilities: outOfFold, labels: labels),
-            oofConfusionMatrix: try Metrics.confusionMatrix(probabilities: outOfFold, labels: labels))
     }
 }

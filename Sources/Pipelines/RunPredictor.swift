@@ -1,5 +1,9 @@
 import ArenaData
 import Foundation
+import FeatureModels
+import Finetuning
+import Prediction
+import Runs
 import Models
 import Torch
 
@@ -25,33 +29,31 @@ public final class RunPredictor {
     public init(runPath: String, device: Device = .cpu) throws {
         self.runPath = runPath
         config = try RunFolder.readConfig(runPath: runPath)
-        switch config.model {
-        case "prior":
+        switch config.kind {
+        case .prior:
             let prior = try RunFolder.readJSON(PriorRunModel.self, runPath: runPath, name: "model.json")
             guard !prior.folds.isEmpty, prior.folds.allSatisfy({ $0.probabilities.count == Winner.allCases.count }) else {
-                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one 3-class prior per fold")
+                throw RunError.corruptRun(path: runPath + "/model.json", reason: "expected one 3-class prior per fold")
             }
             model = .prior(prior)
-        case "gbdt", "linear":
+        case .gbdt, .linear:
             model = .features(try RunFolder.readJSON(FeatureModelArtifact.self, runPath: runPath, name: "model.json"))
-        case ClassifierArchitecture.cross.rawValue, ClassifierArchitecture.pair.rawValue:
+        case .cross, .pair:
             let artifact = try RunFolder.readJSON(FinetuneArtifact.self, runPath: runPath, name: "model.json")
             model = .finetuned(try FinetunedModel(artifact: artifact, runPath: runPath, device: device))
-        case "ensemble":
+        case .ensemble:
             let artifact = try RunFolder.readJSON(EnsembleArtifact.self, runPath: runPath, name: "model.json")
             guard artifact.members.count == artifact.weights.count, !artifact.members.isEmpty else {
-                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "expected one weight per member run")
+                throw RunError.corruptRun(path: runPath + "/model.json", reason: "expected one weight per member run")
             }
             // Format 2 ensembles hold their members; format 1 named them by the paths given.
             if config.formatVersion >= 2,
                 let outside = artifact.members.first(where: { $0.hasPrefix("/") || $0.split(separator: "/").contains("..") })
             {
-                throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "member \"\(outside)\" is outside the ensemble's folder")
+                throw RunError.corruptRun(path: runPath + "/model.json", reason: "member \"\(outside)\" is outside the ensemble's folder")
             }
             let memberPaths = config.formatVersion >= 2 ? artifact.members.map { runPath + "/" + $0 } : artifact.members
             model = .ensemble(artifact, try memberPaths.map { try RunPredictor(runPath: $0, device: device) })
-        default:
-            throw TrainingError.incompatibleRun(path: runPath + "/config.json", reason: "model \"\(config.model)\" is not one this arena knows")
         }
     }
 

@@ -25,23 +25,23 @@ public final class RunLock: @unchecked Sendable {
     /// The lock file of the run at `runPath`.
     public static func lockPath(forRun runPath: String) -> String { runPath + ".lock" }
 
-    /// Takes the lock of the run at `runPath`, or throws `TrainingError.runLocked` naming the
+    /// Takes the lock of the run at `runPath`, or throws `RunError.runLocked` naming the
     /// process that holds it.
-    public static func acquire(forRun runPath: String) throws(TrainingError) -> RunLock {
+    public static func acquire(forRun runPath: String) throws(RunError) -> RunLock {
         let path = lockPath(forRun: runPath)
         // A holder removes the file when it releases; a waiter that locked the removed file
         // sees that the path no longer names it and tries again.
         for _ in 0..<100 {
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else {
-                throw TrainingError.io(DataError.writeFailed(path: path, reason: String(cString: strerror(errno))))
+                throw RunError.io(DataError.writeFailed(path: path, reason: String(cString: strerror(errno))))
             }
             if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
                 let holder = readHolder(descriptor)
                 close(descriptor)
-                if code == EWOULDBLOCK { throw TrainingError.runLocked(path: runPath, holder: holder) }
-                throw TrainingError.io(DataError.writeFailed(path: path, reason: String(cString: strerror(code))))
+                if code == EWOULDBLOCK { throw RunError.runLocked(path: runPath, holder: holder) }
+                throw RunError.io(DataError.writeFailed(path: path, reason: String(cString: strerror(code))))
             }
             var opened = stat()
             var current = stat()
@@ -56,7 +56,7 @@ public final class RunLock: @unchecked Sendable {
             _ = text.withUnsafeBufferPointer { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
             return RunLock(path: path, descriptor: descriptor)
         }
-        throw TrainingError.io(DataError.writeFailed(path: path, reason: "the lock file keeps being replaced by other processes"))
+        throw RunError.io(DataError.writeFailed(path: path, reason: "the lock file keeps being replaced by other processes"))
     }
 
     /// Removes the lock file and drops the lock (also done when the lock is freed).

@@ -1,6 +1,7 @@
 import ArenaData
 import CCrypto
 import Foundation
+import Prediction
 
 #if canImport(Glibc)
 import Glibc
@@ -78,54 +79,54 @@ public enum SHA256 {
 public enum RunManifest {
     /// Every regular file under `folder` (relative paths with "/", sorted) but those `excluding`
     /// (relative paths), with its digest.
-    public static func digests(of folder: String, excluding: Set<String>) throws(TrainingError) -> [String: String] {
+    public static func digests(of folder: String, excluding: Set<String>) throws(RunError) -> [String: String] {
         var result: [String: String] = [:]
         for name in try files(under: folder) where !excluding.contains(name) {
-            do { result[name] = try SHA256.hex(ofFile: folder + "/" + name) } catch { throw TrainingError.io(error) }
+            do { result[name] = try SHA256.hex(ofFile: folder + "/" + name) } catch { throw RunError.io(error) }
         }
         return result
     }
 
     /// Checks every file `config` lists against the run at `runPath`.
-    public static func verify(runPath: String, files: [String: String]) throws(TrainingError) {
+    public static func verify(runPath: String, files: [String: String]) throws(RunError) {
         for (name, expected) in files.sorted(by: { $0.key < $1.key }) {
             guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
-                throw TrainingError.corruptRun(path: runPath + "/config.json", reason: "the file list names \"\(name)\", outside the run folder")
+                throw RunError.corruptRun(path: runPath + "/config.json", reason: "the file list names \"\(name)\", outside the run folder")
             }
             let path = runPath + "/" + name
             guard FileManager.default.fileExists(atPath: path) else {
-                throw TrainingError.corruptRun(path: path, reason: "config.json lists this file but it is missing; was the run copied whole?")
+                throw RunError.corruptRun(path: path, reason: "config.json lists this file but it is missing; was the run copied whole?")
             }
             let actual: String
-            do { actual = try SHA256.hex(ofFile: path) } catch { throw TrainingError.io(error) }
+            do { actual = try SHA256.hex(ofFile: path) } catch { throw RunError.io(error) }
             guard actual == expected else {
-                throw TrainingError.foreignFile(path: path, expected: expected, actual: actual)
+                throw RunError.foreignFile(path: path, expected: expected, actual: actual)
             }
         }
     }
 
     /// Relative paths of the regular files under `folder`, sorted; symbolic links are refused
     /// (a run holds its own files).
-    static func files(under folder: String) throws(TrainingError) -> [String] {
+    static func files(under folder: String) throws(RunError) -> [String] {
         var result: [String] = []
         var pending = [""]
         while let relative = pending.popLast() {
             let directory = relative.isEmpty ? folder : folder + "/" + relative
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-                throw TrainingError.io(DataError.csv(.cannotOpen(path: directory, reason: error.localizedDescription)))
+                throw RunError.io(DataError.csv(.cannotOpen(path: directory, reason: error.localizedDescription)))
             }
             for name in names {
                 let child = relative.isEmpty ? name : relative + "/" + name
                 var status = stat()
                 guard lstat(folder + "/" + child, &status) == 0 else {
-                    throw TrainingError.io(DataError.csv(.cannotOpen(path: folder + "/" + child, reason: String(cString: strerror(errno)))))
+                    throw RunError.io(DataError.csv(.cannotOpen(path: folder + "/" + child, reason: String(cString: strerror(errno)))))
                 }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(child)
                 case S_IFREG: result.append(child)
                 default:
-                    throw TrainingError.corruptRun(
+                    throw RunError.corruptRun(
                         path: folder + "/" + child, reason: "a run folder holds only regular files and folders, not links or devices")
                 }
             }

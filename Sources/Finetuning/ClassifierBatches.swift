@@ -1,6 +1,8 @@
 import ArenaData
 import Features
 import Models
+import Prediction
+import Runs
 import Torch
 
 /// What the model reads of one battle in one orientation: its token sequences (two for pair,

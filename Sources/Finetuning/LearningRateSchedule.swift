@@ -1,4 +1,6 @@
 import Foundation
+import Prediction
+import Runs
 
 /// The learning rate by optimizer step: a linear warm-up from 0, then a decay. The formulas are
 /// transformers' (optimization.py, v4.40.2): `get_linear_schedule_with_warmup`,

@@ -1,106 +1,8 @@
 import ArenaData
 import Evaluation
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-extension Ensemble {
-    /// The weighted mean of several models' probability rows (`weights` sum to 1).
-    public static func weightedMean(_ predictions: [[[Double]]], weights: [Double]) -> [[Double]] {
-        guard let first = predictions.first else { return [] }
-        var sum = first.map { $0.map { $0 * weights[0] } }
-        for (model, weight) in zip(predictions.dropFirst(), weights.dropFirst()) {
-            for row in sum.indices {
-                for column in sum[row].indices { sum[row][column] += weight * model[row][column] }
-            }
-        }
-        return sum
-    }
-
-    /// Non-negative weights summing to 1 that minimise the log loss of the weighted mean of
-    /// `predictions` against `labels`. The loss of a mixture is convex in its weights, so
-    /// exponentiated-gradient descent on the simplex (mirror descent) finds the optimum; it
-    /// starts from equal weights and stops when the loss no longer moves.
-    public static func fitWeights(_ predictions: [[[Double]]], labels: [Int], iterations: Int = 5_000) throws(MetricError) -> [Double] {
-        let models = predictions.count
-        guard models > 0 else { return [] }
-        guard models > 1 else { return [1] }
-        // p[n][i]: model i's probability of row n's true class.
-        let truth = labels.indices.map { n in (0..<models).map { max(predictions[$0][n][labels[n]], 1e-15) } }
-        var weights = [Double](repeating: 1 / Double(models), count: models)
-        var previous = Double.infinity
-        for _ in 0..<iterations {
-            var gradient = [Double](repeating: 0, count: models)
-            var loss = 0.0
-            for row in truth {
-                let mixture = zip(row, weights).reduce(0) { $0 + $1.0 * $1.1 }
-                loss -= log(mixture)
-                for i in 0..<models { gradient[i] -= row[i] / mixture }
-            }
-            loss /= Double(truth.count)
-            if abs(previous - loss) < 1e-13 { break }
-            previous = loss
-            let scale = gradient.map { abs($0) }.max() ?? 1
-            weights = zip(weights, gradient).map { $0 * exp(-0.5 * $1 / max(scale, 1e-12)) }
-            let total = weights.reduce(0, +)
-            weights = weights.map { $0 / total }
-        }
-        return weights
-    }
-}
-
-/// A run's out-of-fold (or validation) predictions, from its oof.csv.
-public struct OutOfFoldPredictions: Sendable {
-    public var ids: [String]
-    public var folds: [Int]
-    /// Class index of the label (nil when the row has none).
-    public var labels: [Int?]
-    public var probabilities: [[Double]]
-
-    /// Reads `runPath/oof.csv` (id, fold, label, winner_model_a, winner_model_b, winner_tie).
-    public static func read(runPath: String) throws(TrainingError) -> OutOfFoldPredictions {
-        let path = runPath + "/oof.csv"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TrainingError.corruptRun(path: path, reason: "the file is missing; was the run copied whole?")
-        }
-        var result = OutOfFoldPredictions(ids: [], folds: [], labels: [], probabilities: [])
-        do {
-            let reader = try CSVReader(path: path)
-            guard let header = try reader.next()?.strings else { throw TrainingError.corruptRun(path: path, reason: "empty file") }
-            func column(_ name: String) throws(TrainingError) -> Int {
-                guard let index = header.firstIndex(of: name) else {
-                    throw TrainingError.corruptRun(path: path, reason: "no column \(name) (columns: \(header.joined(separator: ", ")))")
-                }
-                return index
-            }
-            let id = try column("id"), fold = try column("fold"), label = try column("label")
-            let winners = try KaggleColumn.winners.map { name throws(TrainingError) in try column(name) }
-            while let record = try reader.next() {
-                let fields = record.strings
-                guard fields.count == header.count, let f = Int(fields[fold]) else {
-                    throw TrainingError.corruptRun(path: path, reason: "line \(record.line): expected \(header.count) fields and an integer fold")
-                }
-                let values = winners.compactMap { Double(fields[$0]) }
-                guard values.count == 3 else {
-                    throw TrainingError.corruptRun(path: path, reason: "line \(record.line): the three probabilities must be numbers")
-                }
-                result.ids.append(fields[id])
-                result.folds.append(f)
-                result.labels.append(Winner(name: fields[label])?.rawValue)
-                result.probabilities.append(values)
-            }
-        } catch let error as TrainingError {
-            throw error
-        } catch {
-            throw TrainingError.corruptRun(path: path, reason: "\(error)")
-        }
-        return result
-    }
-}
+import Prediction
+import Runs
 
 /// `model.json` of an ensemble run: the member runs, their weights and a temperature.
 ///
@@ -136,7 +38,7 @@ public enum Blending {
     /// Fits the blend of `members` (run folders with oof.csv) on the ids they share.
     public static func fit(members: [String], calibrate: Bool) throws -> Result {
         guard members.count >= 2 else { throw TrainingError.invalidSetting("an ensemble needs at least two --run folders (got \(members.count))") }
-        let predictions = try members.map { path throws(TrainingError) -> OutOfFoldPredictions in
+        let predictions = try members.map { path throws(RunError) -> OutOfFoldPredictions in
             _ = try RunFolder.readConfig(runPath: path)
             return try OutOfFoldPredictions.read(runPath: path)
         }

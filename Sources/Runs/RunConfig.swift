@@ -1,4 +1,22 @@
+import ArenaData
 import Foundation
+import Prediction
+
+/// The kinds of run arena trains; `model` in config.json.
+public enum RunKind: String, Codable, Sendable, CaseIterable {
+    /// The class frequencies of the training labels.
+    case prior
+    /// XGBoost `gblinear` on the hand features (and an optional hashed TF-IDF).
+    case linear
+    /// XGBoost `hist` trees on the hand features (and an optional hashed TF-IDF).
+    case gbdt
+    /// A fine-tuned cross-encoder: prompt, response A and response B in one sequence.
+    case cross
+    /// A fine-tuned shared-weight pair model: (prompt, A) and (prompt, B) through one encoder.
+    case pair
+    /// A weighted blend of other runs.
+    case ensemble
+}
 
 /// What a run was trained on and how; `config.json` in the run folder.
 public struct RunConfig: Codable, Sendable, Equatable {
@@ -6,8 +24,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var formatVersion: Int
     /// The arena version that wrote the run.
     public var arenaVersion: String
-    /// The model kind, such as "prior".
-    public var model: String
+    /// The kind of model (`model` in config.json).
+    public var kind: RunKind
     /// The training data file as given.
     public var data: String
     public var rows: Int
@@ -17,22 +35,27 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var createdAt: String
     /// A digest of the training rows' ids and labels, to tell whether a run can be resumed.
     public var dataFingerprint: String?
-    /// The feature model's settings (gbdt and linear runs).
-    public var settings: FeatureModelSettings?
-    /// The fine-tuning settings (pair and cross runs).
-    public var finetune: FinetuneSettings?
+    /// The feature model's settings (gbdt and linear runs), as module FeatureModels writes and
+    /// reads them.
+    public var settings: JSONValue?
+    /// The fine-tuning settings (pair and cross runs), as module Finetuning writes and reads them.
+    public var finetune: JSONValue?
     /// Every other file of the finished run (relative path) and its SHA-256, checked when the
     /// run is loaded; nil in a staging folder and in runs of format 1.
     public var files: [String: String]?
 
+    enum CodingKeys: String, CodingKey {
+        case formatVersion, arenaVersion, kind = "model", data, rows, folds, seed, createdAt, dataFingerprint, settings, finetune, files
+    }
+
     public init(
-        formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, model: String, data: String,
+        formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, kind: RunKind, data: String,
         rows: Int, folds: Int, seed: UInt64, createdAt: String, dataFingerprint: String? = nil,
-        settings: FeatureModelSettings? = nil, finetune: FinetuneSettings? = nil
+        settings: JSONValue? = nil, finetune: JSONValue? = nil
     ) {
         self.formatVersion = formatVersion
         self.arenaVersion = arenaVersion
-        self.model = model
+        self.kind = kind
         self.data = data
         self.rows = rows
         self.folds = folds
@@ -87,32 +110,43 @@ public struct RunConfig: Codable, Sendable, Equatable {
 /// This build's version, written into every run.
 public let arenaVersionString = "0.2.0"
 
-/// The scores of a run; `metrics.json` in the run folder.
-public struct RunMetrics: Codable, Sendable, Equatable {
-    public struct Fold: Codable, Sendable, Equatable {
-        public var fold: Int
-        public var rows: Int
-        public var logLoss: Double
-        public var accuracy: Double
+extension RunConfig {
+    /// A digest (FNV-1a, hex) of the rows' ids and labels in order: two runs on the same rows
+    /// have the same fingerprint.
+    public static func fingerprint(of battles: [Battle]) -> String {
+        var hash = FNV1a.offsetBasis
+        func add(_ byte: UInt8) { hash = FNV1a.combine(hash, byte) }
+        for battle in battles {
+            for byte in battle.id.utf8 { add(byte) }
+            add(0x1F)
+            add(UInt8(battle.winner?.rawValue ?? 9))
+            add(0x1E)
+        }
+        return String(hash, radix: 16)
     }
+}
 
-    public var folds: [Fold]
-    /// Log loss of all out-of-fold predictions together.
-    public var oofLogLoss: Double
-    public var oofAccuracy: Double
-    public var oofExpectedCalibrationError: Double
-    /// `[true class][predicted class]` over the out-of-fold predictions.
-    public var oofConfusionMatrix: [[Int]]
-    /// Out-of-fold log loss after each step of the model ("model", "calibrated", "edge cases").
-    public var steps: [Step]?
-
-    public struct Step: Codable, Sendable, Equatable {
-        public var step: String
-        public var logLoss: Double
-
-        public init(step: String, logLoss: Double) {
-            self.step = step
-            self.logLoss = logLoss
+extension RunConfig {
+    /// Decodes a model family's part of config.json (`settings` or `finetune`, given as
+    /// `field`) as `Value`; nil when the run has none. A failure names config.json of `runPath`
+    /// and the field as the file spells it.
+    public static func decode<Value: Decodable>(
+        _ type: Value.Type, from value: JSONValue?, field: String, runPath: String
+    ) throws(RunError) -> Value? {
+        guard let value else { return nil }
+        let path = runPath + "/config.json"
+        do {
+            return try value.decode(Value.self)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let parent = context.codingPath.map { $0.stringValue.snakeCased }
+            throw RunError.corruptRun(path: path, reason: "field \"\(([field] + parent + [key.stringValue.snakeCased]).joined(separator: "."))\" is missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+            let DecodingError.dataCorrupted(context)
+        {
+            let name = ([field] + context.codingPath.map { $0.stringValue.snakeCased }).joined(separator: ".")
+            throw RunError.corruptRun(path: path, reason: "field \"\(name)\": \(context.debugDescription)")
+        } catch {
+            throw RunError.corruptRun(path: path, reason: "field \"\(field)\": \(error)")
         }
     }
 }

@@ -1,6 +1,8 @@
 import ArenaData
 import Features
 import Models
+import Prediction
+import Runs
 import Tokenizers
 
 /// How the pair architecture writes prompt and response into one sequence.

@@ -2,6 +2,8 @@ import ArenaData
 import Evaluation
 import Foundation
 import Models
+import Prediction
+import Runs
 import Tokenizers
 import Torch
 
@@ -152,7 +154,7 @@ public enum FinetuneTraining {
         for outcome in outcomes {
             let rows = assignment.indices.filter { assignment[$0] == outcome.fold }
             guard rows.count == outcome.validationPredictions.count else {
-                throw TrainingError.corruptRun(path: run.file("fold-\(outcome.fold).outcome.json"), reason: "\(outcome.validationPredictions.count) predictions for \(rows.count) validation rows")
+                throw RunError.corruptRun(path: run.file("fold-\(outcome.fold).outcome.json"), reason: "\(outcome.validationPredictions.count) predictions for \(rows.count) validation rows")
             }
             validatedRows += rows
             rowFolds += rows.map { _ in outcome.fold }
@@ -239,11 +241,11 @@ public final class FinetunedModel {
         let folder = try ModelFolder(path: modelPath)
         let tokenizer = try TokenizerLoader.load(folder: modelPath)
         guard (artifact.settings.numericFeatures == nil) == (artifact.featureScaling == nil) else {
-            throw TrainingError.corruptRun(path: runPath + "/model.json", reason: "numeric features without their scaling, or the reverse")
+            throw RunError.corruptRun(path: runPath + "/model.json", reason: "numeric features without their scaling, or the reverse")
         }
         encoder = try FinetuneTraining.encoder(tokenizer: tokenizer, settings: artifact.settings, featureScaling: artifact.featureScaling)
         guard encoder.vocabularySize == artifact.vocabularySize else {
-            throw TrainingError.corruptRun(
+            throw RunError.corruptRun(
                 path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
         }
         runners = try (0..<artifact.folds).map { fold in
@@ -252,7 +254,7 @@ public final class FinetunedModel {
                 headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures, device: device)
             let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
             guard FileManager.default.fileExists(atPath: weights) else {
-                throw TrainingError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
+                throw RunError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
             }
             try classifier.loadWeights(file: weights)
             return ClassifierRunner(classifier: classifier, paddingID: tokenizer.specialTokens.padding, device: device, precision: artifact.settings.precision)

@@ -1,0 +1,31 @@
+import ArenaData
+import Evaluation
+
+/// Errors of training and prediction (bad data, settings, metrics); each names the file or
+/// setting and what was expected. Errors of run folders are ``RunError``s (module Runs).
+public enum TrainingError: Error, Sendable, Equatable {
+    case io(DataError)
+    case metric(MetricError)
+    case invalidSetting(String)
+    case noLabels(path: String)
+    case noRows(path: String)
+    /// The training labels lack a class: every model must see A, B and tie.
+    case missingClass(path: String, className: String, counts: [Int])
+}
+
+extension TrainingError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .io(error): return error.description
+        case let .metric(error): return error.description
+        case let .invalidSetting(message): return message
+        case let .noLabels(path):
+            return "\(path): the data has no labels (winner_model_a, winner_model_b, winner_tie); training needs labelled rows"
+        case let .noRows(path):
+            return "\(path): no rows to work on"
+        case let .missingClass(path, className, counts):
+            return "\(path): no training row has the label \(className) (rows per class A, B, tie: "
+                + "\(counts.map(String.init).joined(separator: ", "))); a model must see every class, or it predicts 0 for it"
+        }
+    }
+}
