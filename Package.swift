@@ -38,6 +38,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "arena", targets: ["arena"]),
+        .library(name: "FileIO", targets: ["FileIO"]),
         .library(name: "ArenaData", targets: ["ArenaData"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Prediction", targets: ["Prediction"]),
@@ -68,17 +69,19 @@ let package = Package(
                 .unsafeFlags(torchLinkerFlags),
             ]
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        // Atomic file writing, shared by data files, checkpoints and XGBoost models.
+        .target(name: "FileIO"),
+        .target(name: "Torch", dependencies: ["CTorch", "FileIO"]),
         .target(name: "CSentencePiece", linkerSettings: [.linkedLibrary("sentencepiece")]),
         // Not a dependency of Tokenizers: loaded with dlopen, see Sources/CSentencePiece/include/csentencepiece.h.
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Torch"]),
-        .target(name: "ArenaData"),
+        .target(name: "ArenaData", dependencies: ["FileIO"]),
         .target(name: "Evaluation", dependencies: ["ArenaData"]),
         // The pipeline, in the order the data flows (docs/ARCHITECTURE.md): battles -> features or
         // tokens -> models -> probabilities -> runs -> reports, servers, the command line.
         .target(name: "Prediction", dependencies: ["ArenaData", "Evaluation"]),
-        .target(name: "Runs", dependencies: ["ArenaData", "Evaluation", "Prediction", "CCrypto"]),
+        .target(name: "Runs", dependencies: ["ArenaData", "Evaluation", "Prediction", "FileIO", "CCrypto"]),
         .target(name: "FeatureModels", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Prediction", "Runs"]),
         .target(
             name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
@@ -88,7 +91,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "Boosting", dependencies: ["CXGBoost"]),
+        .target(name: "Boosting", dependencies: ["CXGBoost", "FileIO"]),
         .target(name: "Report", dependencies: ["ArenaData", "Prediction", "Runs"]),
         .target(name: "Server", dependencies: ["ArenaData", "Pipelines", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(

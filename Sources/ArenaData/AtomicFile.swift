@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 #if canImport(Glibc)
@@ -8,8 +9,8 @@ import Musl
 import Darwin
 #endif
 
-/// Writes files so that a reader never sees a half-written one: the bytes go to a temporary
-/// file in the same folder, are flushed to disk, and the file is renamed over the target.
+/// Writes files so that a reader never sees a half-written one (``AtomicFileWriter``), only to
+/// a regular file or a new path, through symbolic links (``OutputPath``).
 public enum AtomicFile {
     /// Writes `text` to `path` atomically.
     public static func write(_ text: String, to path: String) throws(DataError) {
@@ -42,32 +43,10 @@ public enum AtomicFile {
     /// a regular file or a new path (`OutputPath.resolve`).
     public static func write(_ bytes: UnsafeBufferPointer<UInt8>, to requestedPath: String) throws(DataError) {
         let path = try OutputPath.resolve(requestedPath)
-        // Unique per process and call, so concurrent writers of one path never share a file.
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw DataError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                let reason = String(cString: strerror(errno))
-                close(descriptor)
-                unlink(temporary)
-                throw DataError.writeFailed(path: path, reason: reason)
-            }
-            offset += written
-        }
-        if fsync(descriptor) != 0 || close(descriptor) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw DataError.writeFailed(path: path, reason: reason)
-        }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw DataError.writeFailed(path: path, reason: reason)
+        do {
+            try AtomicFileWriter.write(UnsafeRawBufferPointer(bytes), to: path)
+        } catch {
+            throw DataError.writeFailed(path: error.path, reason: error.reason)
         }
     }
 
@@ -150,16 +129,4 @@ public enum OutputPath {
         while let name = enumerator?.nextObject() as? String { result.append(folder + "/" + name) }
         return result
     }
-}
-
-/// POSIX write(2), named apart from the `write` methods above.
-@inline(__always)
-private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(descriptor, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.write(descriptor, buffer, count)
-    #else
-    return Darwin.write(descriptor, buffer, count)
-    #endif
 }

@@ -6,6 +6,8 @@
 // square roots only (no log, exp or cos, whose last bit may differ between C libraries), so a
 // seed gives the same bytes on every platform.
 
+import FileIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -118,7 +120,7 @@ public struct SyntheticBattleGenerator: Sendable {
     }
 
     /// Writes `rows` battles to `path` in the Kaggle train.csv schema. Rows are made and written
-    /// a thousand at a time into `path` + ".tmp-PID", which is renamed over `path` at the end, so
+    /// a thousand at a time into a temporary file (``AtomicFileWriter``) renamed over `path` at the end, so
     /// memory stays small and no reader sees a half-written file. `progress` is called with the
     /// number of rows written after each batch. Returns the size of the file in bytes.
     @discardableResult
@@ -132,30 +134,36 @@ public struct SyntheticBattleGenerator: Sendable {
             throw DataError.invalidArgument("the number of rows must be at most \(maximumRows) (got \(rows))")
         }
         let generator = SyntheticBattleGenerator(seed: seed)
-        var file = try StreamingFile(path: path)
+        // Through a symbolic link to its target; only a regular file or a new path.
+        let target = try OutputPath.resolve(path)
         let batchSize = 1_000
         var batch = ""
         batch.reserveCapacity(batchSize * 4_096)
         var writer = CSVWriter()
         writer.write(kaggleHeader)
         batch.append(writer.take())
-        do throws(DataError) {
-            var index = 0
-            while index < rows {
-                let end = min(index + batchSize, rows)
-                while index < end {
-                    generator.row(index: index).appendCSVRecord(to: &batch)
-                    index += 1
+        var written = 0
+        do {
+            try AtomicFileWriter.write(to: target) { append in
+                var index = 0
+                while index < rows {
+                    let end = min(index + batchSize, rows)
+                    while index < end {
+                        generator.row(index: index).appendCSVRecord(to: &batch)
+                        index += 1
+                    }
+                    try batch.withUTF8 { try append(UnsafeRawBufferPointer($0)) }
+                    written += batch.utf8.count
+                    batch.removeAll(keepingCapacity: true)
+                    progress?(index)
                 }
-                try file.append(&batch)
-                batch.removeAll(keepingCapacity: true)
-                progress?(index)
             }
-            return try file.commit()
+        } catch let error as FileWriteError {
+            throw DataError.writeFailed(path: error.path, reason: error.reason)
         } catch {
-            file.abandon()
-            throw error
+            throw DataError.writeFailed(path: target, reason: "\(error)")
         }
+        return written
     }
 }
 
@@ -751,66 +759,4 @@ private struct BattleComposer {
 
 // MARK: - Output
 
-/// A file written in batches to a temporary path and renamed into place at the end.
-private struct StreamingFile {
-    let path: String
-    let temporaryPath: String
-    private var descriptor: Int32
-    private var written = 0
 
-    init(path requestedPath: String) throws(DataError) {
-        // Through a symbolic link to its target; only a regular file or a new path.
-        path = try OutputPath.resolve(requestedPath)
-        temporaryPath = path + ".tmp-\(getpid())"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw DataError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-    }
-
-    /// Writes all of `text`.
-    mutating func append(_ text: inout String) throws(DataError) {
-        let fd = descriptor
-        let failure: Int32? = text.withUTF8 { buffer -> Int32? in
-            guard let base = buffer.baseAddress else { return nil }
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(fd, base + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += count
-            }
-            return nil
-        }
-        if let failure {
-            throw DataError.writeFailed(path: path, reason: String(cString: strerror(failure)))
-        }
-        written += text.utf8.count
-    }
-
-    /// Flushes, closes and renames the file over `path`; returns its size in bytes.
-    mutating func commit() throws(DataError) -> Int {
-        let synced = fsync(descriptor) == 0
-        let syncError = errno
-        let closed = close(descriptor) == 0
-        descriptor = -1
-        guard synced && closed else {
-            throw DataError.writeFailed(path: path, reason: String(cString: strerror(synced ? errno : syncError)))
-        }
-        guard rename(temporaryPath, path) == 0 else {
-            throw DataError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-        return written
-    }
-
-    /// Closes and removes the temporary file after a failure.
-    mutating func abandon() {
-        if descriptor >= 0 {
-            close(descriptor)
-            descriptor = -1
-        }
-        unlink(temporaryPath)
-    }
-}

@@ -1,3 +1,5 @@
+import FileIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -27,31 +29,13 @@ enum ModelFile {
         }
     }
 
-    /// Writes `bytes` to a temporary file beside `path`, flushes it, and renames it over
-    /// `path`, so a reader sees the old file or the new one, never half of one.
+    /// Writes `bytes` to `path` atomically (``AtomicFileWriter``): a reader sees the old file or
+    /// the new one, never half of one.
     static func replace(_ path: String, with bytes: [UInt8]) throws(BoostingError) {
-        // Unique per process and call, so concurrent writers never share a temporary file.
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw failure(path, "cannot create a temporary file beside it") }
-        var error: BoostingError? = bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let written = write(descriptor, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return failure(path, "cannot write")
-                }
-                offset += written
-            }
-            return nil
-        }
-        if error == nil, fsync(descriptor) != 0 { error = failure(path, "cannot flush to disk") }
-        if close(descriptor) != 0, error == nil { error = failure(path, "cannot close") }
-        if error == nil, rename(temporary, path) != 0 { error = failure(path, "cannot rename the temporary file over it") }
-        if let error {
-            unlink(temporary)
-            throw error
+        do {
+            try AtomicFileWriter.write(bytes, to: path)
+        } catch {
+            throw .io(path: path, reason: error.reason)
         }
     }
 

@@ -220,8 +220,8 @@ public struct FeatureTable: Sendable {
     {
         var (offsets, indices, values) = csr(rows: selection, swapped: swapped)
         // Class indices: A = 0, B = 1, tie = 2; a swap exchanges A and B.
-        let swappedClass: [Float] = [1, 0, 2]
-        var matrixLabels = labels.map { labels in selection.map { swapped ? swappedClass[labels[$0]] : Float(labels[$0]) } }
+        let swappedClass = { (label: Int) in Float(Winner.swappedIndex(label)) }
+        var matrixLabels = labels.map { labels in selection.map { swapped ? swappedClass(labels[$0]) : Float(labels[$0]) } }
         if addSwapped {
             let mirror = csr(rows: selection, swapped: !swapped)
             let shift = indices.count
@@ -229,7 +229,7 @@ public struct FeatureTable: Sendable {
             indices += mirror.indices
             values += mirror.values
             if let labels {
-                matrixLabels? += selection.map { swapped ? Float(labels[$0]) : swappedClass[labels[$0]] }
+                matrixLabels? += selection.map { swapped ? Float(labels[$0]) : swappedClass(labels[$0]) }
             }
         }
         let matrix = try DMatrix(csr: offsets, columnIndices: indices, values: values, columns: columns)

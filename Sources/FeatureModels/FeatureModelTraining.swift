@@ -77,60 +77,24 @@ public enum FeatureModelTraining {
         battles: [Battle], folds foldCount: Int, seed: UInt64, settings: FeatureModelSettings, run: RunFolder,
         resume: Bool, progress: @escaping (TrainingProgress) -> Void
     ) throws -> FeatureRunResult {
-        let labels = try battles.map { battle throws(TrainingError) -> Int in
-            guard let winner = battle.winner else { throw TrainingError.noLabels(path: battle.id) }
-            return winner.rawValue
-        }
-        let assignment = try StratifiedKFold.assign(labels: labels, folds: foldCount, seed: seed)
+        let kfold = try KFold(labels: try KFold.labels(of: battles), folds: foldCount, seed: seed)
         progress(TrainingProgress(stage: "features", completed: 0, total: battles.count))
         let featurizer = try BattleFeaturizer(fitting: battles, tfidf: settings.tfidf)
         let table = try featurizer.table(for: battles)
         progress(TrainingProgress(stage: "features", completed: battles.count, total: battles.count))
 
-        var outOfFold = [[Double]](repeating: [], count: battles.count)
-        var bestIterations = [Int](repeating: 0, count: foldCount)
-        var history = [[Double]](repeating: [], count: foldCount)
+        let result = try kfold.run(
+            FeatureFoldFitter(table: table, labels: kfold.labels, folds: foldCount, seed: seed, settings: settings, run: run,
+                              resume: resume, progress: progress))
+        let labels = kfold.labels
+        let assignment = kfold.assignment
+        let outOfFold = result.predictions
+        let bestIterations = result.outcomes.map(\.bestIteration)
+        let history = result.outcomes.map(\.history)
+        // Gains added fold by fold, in the order of the folds.
         var gains: [String: Double] = [:]
-        let names = featurizer.featureNames
-        for fold in 0..<foldCount {
-            let checkpointFile = Self.checkpointName(fold: fold)
-            if resume, let checkpoint = try? RunFolder.readJSON(FoldCheckpoint.self, runPath: run.stagingPath, name: checkpointFile),
-                FileManager.default.fileExists(atPath: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
-            {
-                for (row, prediction) in zip(checkpoint.rows, checkpoint.predictions) { outOfFold[row] = prediction }
-                bestIterations[fold] = checkpoint.bestIteration
-                history[fold] = checkpoint.history ?? []
-                let booster = try Booster(contentsOf: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
-                try addGains(of: booster, kind: settings.kind, names: names, into: &gains)
-                progress(TrainingProgress(stage: "fold \(fold + 1)/\(foldCount)", completed: 1, total: 1, detail: "resumed from checkpoint"))
-                continue
-            }
-            let started = Date()
-            let trainRows = assignment.indices.filter { assignment[$0] != fold }
-            let heldOut = assignment.indices.filter { assignment[$0] == fold }
-            let trained = try fitFold(
-                table: table, labels: labels, rows: trainRows, settings: settings, seed: seed &+ UInt64(fold),
-                progress: { round, loss in
-                    progress(
-                        TrainingProgress(
-                            stage: "fold \(fold + 1)/\(foldCount)", completed: round + 1, total: settings.rounds,
-                            detail: loss.map { String(format: "validation log loss %.5f", $0) }))
-                })
-            let predictions = try predict(trained, table: table, rows: heldOut, swapAveraging: settings.swapAveraging)
-            for (row, prediction) in zip(heldOut, predictions) { outOfFold[row] = prediction }
-            bestIterations[fold] = trained.bestIteration
-            history[fold] = trained.validationHistory
-            try addGains(of: trained.booster, kind: settings.kind, names: names, into: &gains)
-            try trained.booster.save(to: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
-            try run.writeJSON(
-                FoldCheckpoint(
-                    fold: fold, bestIteration: trained.bestIteration, rows: heldOut, predictions: predictions,
-                    seconds: Date().timeIntervalSince(started), history: trained.validationHistory), to: checkpointFile)
-            let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
-            progress(
-                TrainingProgress(
-                    stage: "fold \(fold + 1)/\(foldCount)", completed: settings.rounds, total: settings.rounds,
-                    detail: String(format: "done: log loss %.5f, best round %d", loss, trained.bestIteration + 1)))
+        for outcome in result.outcomes {
+            try addGains(of: outcome.booster, kind: settings.kind, names: featurizer.featureNames, into: &gains)
         }
 
         let post = try PostProcessing.fit(
@@ -232,9 +196,70 @@ public enum FeatureModelTraining {
                     booster, bestIteration: artifact.bestIterations[fold], table: table, rows: rows,
                     swapAveraging: artifact.settings.swapAveraging))
         }
-        var probabilities = Ensemble.mean(foldPredictions)
-        if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }
-        if let rules = artifact.edgeCases { probabilities = rules.apply(to: probabilities, battles: battles) }
-        return probabilities
+        return PostProcessing.apply(
+            foldPredictions: foldPredictions, temperature: artifact.temperature, edgeCases: artifact.edgeCases, battles: battles)
     }
+}
+
+/// One fold of the feature model for ``KFold``: XGBoost on the fold's training rows, its
+/// booster file and checkpoint saved in the staging folder as it finishes.
+struct FeatureFoldFitter: FoldFitter {
+    struct Outcome {
+        var booster: Booster
+        var bestIteration: Int
+        var history: [Double]
+        var predictions: [[Double]]
+    }
+
+    let table: FeatureTable
+    let labels: [Int]
+    let folds: Int
+    let seed: UInt64
+    let settings: FeatureModelSettings
+    let run: RunFolder
+    let resume: Bool
+    let progress: (TrainingProgress) -> Void
+
+    func resumed(fold: Int, heldOut: [Int]) throws -> Outcome? {
+        guard resume,
+            let checkpoint = try? RunFolder.readJSON(
+                FoldCheckpoint.self, runPath: run.stagingPath, name: FeatureModelTraining.checkpointName(fold: fold)),
+            FileManager.default.fileExists(atPath: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+        else { return nil }
+        guard checkpoint.rows == heldOut, checkpoint.predictions.count == heldOut.count else {
+            throw RunError.corruptRun(
+                path: run.file(FeatureModelTraining.checkpointName(fold: fold)),
+                reason: "it holds \(checkpoint.predictions.count) predictions for other rows than fold \(fold + 1) holds out")
+        }
+        let booster = try Booster(contentsOf: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+        progress(TrainingProgress(stage: "fold \(fold + 1)/\(folds)", completed: 1, total: 1, detail: "resumed from checkpoint"))
+        return Outcome(booster: booster, bestIteration: checkpoint.bestIteration, history: checkpoint.history ?? [], predictions: checkpoint.predictions)
+    }
+
+    func fit(fold: Int, training: [Int], heldOut: [Int]) throws -> Outcome {
+        let started = Date()
+        let trained = try FeatureModelTraining.fitFold(
+            table: table, labels: labels, rows: training, settings: settings, seed: seed &+ UInt64(fold),
+            progress: { round, loss in
+                progress(
+                    TrainingProgress(
+                        stage: "fold \(fold + 1)/\(folds)", completed: round + 1, total: settings.rounds,
+                        detail: loss.map { String(format: "validation log loss %.5f", $0) }))
+            })
+        let predictions = try FeatureModelTraining.predict(trained, table: table, rows: heldOut, swapAveraging: settings.swapAveraging)
+        try trained.booster.save(to: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
+        try run.writeJSON(
+            FoldCheckpoint(
+                fold: fold, bestIteration: trained.bestIteration, rows: heldOut, predictions: predictions,
+                seconds: Date().timeIntervalSince(started), history: trained.validationHistory),
+            to: FeatureModelTraining.checkpointName(fold: fold))
+        let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
+        progress(
+            TrainingProgress(
+                stage: "fold \(fold + 1)/\(folds)", completed: settings.rounds, total: settings.rounds,
+                detail: String(format: "done: log loss %.5f, best round %d", loss, trained.bestIteration + 1)))
+        return Outcome(booster: trained.booster, bestIteration: trained.bestIteration, history: trained.validationHistory, predictions: predictions)
+    }
+
+    func predictions(of outcome: Outcome) -> [[Double]] { outcome.predictions }
 }

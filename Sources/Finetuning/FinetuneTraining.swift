@@ -89,81 +89,28 @@ public enum FinetuneTraining {
             if kept.count < battles.count { log("dropped \(battles.count - kept.count) repeated battles (same prompt and responses)") }
             battles = kept.map { battles[$0] }
         }
-        let labels = try battles.map { battle throws(TrainingError) -> Int in
-            guard let winner = battle.winner else { throw TrainingError.noLabels(path: battle.id) }
-            return winner.rawValue
-        }
+        let kfold = try KFold(
+            labels: try KFold.labels(of: battles), folds: foldCount, seed: settings.seed, holdoutFraction: settings.validationFraction)
+        let labels = kfold.labels
         let featureScaling = settings.numericFeatures.map { _ in FeatureScaling.fit(battles) }
         let (folder, encoder) = try prepare(settings: settings, featureScaling: featureScaling)
-        let assignment: [Int]
-        if foldCount == 1 {
-            let split = try StratifiedKFold.holdout(labels: labels, fraction: settings.validationFraction, seed: settings.seed)
-            var marks = [Int](repeating: -1, count: battles.count)
-            for row in split.heldOut { marks[row] = 0 }
-            assignment = marks
-        } else {
-            assignment = try StratifiedKFold.assign(labels: labels, folds: foldCount, seed: settings.seed)
-        }
         let started = Date()
         let encoded = try encoder.encodeAll(battles, swapped: settings.swapAugmentation || settings.swapAveraging)
         let tokens = encoded.reduce(0) { $0 + $1.direct.sequences.reduce(0) { $0 + $1.count } }
         log("tokenized \(battles.count) battles (\(tokens) tokens, \(settings.architecture.rawValue), max length \(settings.maxLength)) in \(ProgressClock.format(Date().timeIntervalSince(started)))")
         try writeModelFolder(from: folder, vocabularySize: encoder.vocabularySize, to: run.file(FinetuneArtifact.modelFolder))
 
-        var outcomes: [FoldOutcome] = []
-        for fold in 0..<foldCount {
-            let outcomeFile = "fold-\(fold).outcome.json"
-            let weightsFile = run.file(FinetuneArtifact.weightsFile(fold: fold))
-            if resume, FileManager.default.fileExists(atPath: run.file(outcomeFile)), FileManager.default.fileExists(atPath: weightsFile) {
-                outcomes.append(try RunFolder.readJSON(FoldOutcome.self, runPath: run.stagingPath, name: outcomeFile))
-                log("fold \(fold + 1)/\(foldCount): finished earlier, kept")
-                continue
-            }
-            let training = assignment.indices.filter { foldCount == 1 ? assignment[$0] != 0 : assignment[$0] != fold }
-            let validation = assignment.indices.filter { assignment[$0] == fold }
-            let classifier = try PreferenceClassifier(
-                folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
-                headDropout: settings.headDropout, numericFeatures: settings.numericFeatures,
-                device: device, seed: settings.seed &+ UInt64(fold))
-            let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
-            if fold == 0 {
-                let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
-                log("\(settings.model): \(folder.modelType), \(try classifier.store.parameterCount()) parameters, \(report.loaded.count) tensors loaded\(head)")
-            }
-            let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
-            let trainer = FoldTrainer(settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds)
-            log("fold \(fold + 1)/\(foldCount): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
-            let stateFolder = run.file("fold-\(fold).state")
-            if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {
-                log("fold \(fold + 1)/\(foldCount): resuming from step \(saved.step) (saved state in \(stateFolder))")
-            }
-            let outcome = try trainer.train(
-                encoded: encoded, labels: labels, training: training, validation: validation, bestWeightsFile: weightsFile,
-                stateFolder: stateFolder, resume: resume, progress: progress,
-                shouldStop: { step in shouldStop(fold, step) })
-            try run.writeJSON(outcome, to: outcomeFile)
-            try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
-            log(String(format: "fold %d/%d: best validation log loss %.5f at step %d (%@)", fold + 1, foldCount, outcome.bestLoss, outcome.bestStep,
-                       ProgressClock.format(outcome.seconds)))
-            outcomes.append(outcome)
+        let result = try withoutActuallyEscaping(log) { log in
+            try kfold.run(
+                FinetuneFoldFitter(
+                    settings: settings, folds: foldCount, folder: folder, encoder: encoder, encoded: encoded, labels: labels, run: run,
+                    resume: resume, device: device, checkpointSeconds: checkpointSeconds, log: log, progress: progress,
+                    shouldStop: shouldStop))
         }
-
-        var validatedRows: [Int] = []
-        var rowFolds: [Int] = []
-        var predictions: [[Double]] = []
-        for outcome in outcomes {
-            let rows = assignment.indices.filter { assignment[$0] == outcome.fold }
-            guard rows.count == outcome.validationPredictions.count else {
-                throw RunError.corruptRun(path: run.file("fold-\(outcome.fold).outcome.json"), reason: "\(outcome.validationPredictions.count) predictions for \(rows.count) validation rows")
-            }
-            validatedRows += rows
-            rowFolds += rows.map { _ in outcome.fold }
-            predictions += outcome.validationPredictions
-        }
-        let order = validatedRows.indices.sorted { validatedRows[$0] < validatedRows[$1] }
-        validatedRows = order.map { validatedRows[$0] }
-        rowFolds = order.map { rowFolds[$0] }
-        predictions = order.map { predictions[$0] }
+        let outcomes = result.outcomes
+        let validatedRows = result.rows
+        let rowFolds = result.folds
+        let predictions = result.predictions
         let validatedLabels = validatedRows.map { labels[$0] }
         let validatedBattles = validatedRows.map { battles[$0] }
 
@@ -183,7 +130,7 @@ public enum FinetuneTraining {
     /// Removes the fold outcomes and states from a finished run's staging folder.
     public static func removeCheckpoints(folds: Int, run: RunFolder) {
         for fold in 0..<folds {
-            for name in ["fold-\(fold).outcome.json", "fold-\(fold).state", "fold-\(fold).state.old", "fold-\(fold).state.new"] {
+            for name in [FinetuneFoldFitter.outcomeFile(fold: fold), "fold-\(fold).state", "fold-\(fold).state.old", "fold-\(fold).state.new"] {
                 try? FileManager.default.removeItem(atPath: run.file(name))
             }
         }
@@ -270,9 +217,73 @@ public final class FinetunedModel {
             foldPredictions.append(try runner.predict(encoded, batchSize: batchSize ?? artifact.settings.batchSize * 2))
             progress(fold + 1, runners.count)
         }
-        var probabilities = Ensemble.mean(foldPredictions)
-        if let temperature = artifact.temperature { probabilities = temperature.apply(probabilities) }
-        if let rules = artifact.edgeCases { probabilities = rules.apply(to: probabilities, battles: battles) }
-        return probabilities
+        return PostProcessing.apply(
+            foldPredictions: foldPredictions, temperature: artifact.temperature, edgeCases: artifact.edgeCases, battles: battles)
     }
+}
+
+/// One fold of fine-tuning for ``KFold``: a classifier from the pretrained weights trained by
+/// ``FoldTrainer``; its best weights and outcome saved in the staging folder, and the state of
+/// a running fold kept there so that a resumed run continues it.
+struct FinetuneFoldFitter: FoldFitter {
+    let settings: FinetuneSettings
+    let folds: Int
+    let folder: ModelFolder
+    let encoder: BattleEncoder
+    let encoded: [EncodedBattle]
+    let labels: [Int]
+    let run: RunFolder
+    let resume: Bool
+    let device: Device
+    let checkpointSeconds: Double
+    let log: (String) -> Void
+    let progress: (FinetuneProgress) -> Void
+    let shouldStop: (Int, Int) -> Bool
+
+    static func outcomeFile(fold: Int) -> String { "fold-\(fold).outcome.json" }
+
+    func resumed(fold: Int, heldOut: [Int]) throws -> FoldOutcome? {
+        let outcomeFile = Self.outcomeFile(fold: fold)
+        guard resume, FileManager.default.fileExists(atPath: run.file(outcomeFile)),
+            FileManager.default.fileExists(atPath: run.file(FinetuneArtifact.weightsFile(fold: fold)))
+        else { return nil }
+        let outcome = try RunFolder.readJSON(FoldOutcome.self, runPath: run.stagingPath, name: outcomeFile)
+        guard outcome.validationPredictions.count == heldOut.count else {
+            throw RunError.corruptRun(
+                path: run.file(outcomeFile), reason: "\(outcome.validationPredictions.count) predictions for \(heldOut.count) validation rows")
+        }
+        log("fold \(fold + 1)/\(folds): finished earlier, kept")
+        return outcome
+    }
+
+    func fit(fold: Int, training: [Int], heldOut validation: [Int]) throws -> FoldOutcome {
+        let weightsFile = run.file(FinetuneArtifact.weightsFile(fold: fold))
+        let classifier = try PreferenceClassifier(
+            folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
+            headDropout: settings.headDropout, numericFeatures: settings.numericFeatures,
+            device: device, seed: settings.seed &+ UInt64(fold))
+        let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
+        if fold == 0 {
+            let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
+            log("\(settings.model): \(folder.modelType), \(try classifier.store.parameterCount()) parameters, \(report.loaded.count) tensors loaded\(head)")
+        }
+        let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
+        let trainer = FoldTrainer(settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds)
+        log("fold \(fold + 1)/\(folds): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
+        let stateFolder = run.file("fold-\(fold).state")
+        if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {
+            log("fold \(fold + 1)/\(folds): resuming from step \(saved.step) (saved state in \(stateFolder))")
+        }
+        let outcome = try trainer.train(
+            encoded: encoded, labels: labels, training: training, validation: validation, bestWeightsFile: weightsFile,
+            stateFolder: stateFolder, resume: resume, progress: progress,
+            shouldStop: { step in shouldStop(fold, step) })
+        try run.writeJSON(outcome, to: Self.outcomeFile(fold: fold))
+        try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
+        log(String(format: "fold %d/%d: best validation log loss %.5f at step %d (%@)", fold + 1, folds, outcome.bestLoss, outcome.bestStep,
+                   ProgressClock.format(outcome.seconds)))
+        return outcome
+    }
+
+    func predictions(of outcome: FoldOutcome) -> [[Double]] { outcome.validationPredictions }
 }

@@ -214,7 +214,7 @@ public struct FoldTrainer {
                 for start in stride(from: 0, to: batch.count, by: settings.batchSize) {
                     let micro = batch[start..<min(start + settings.batchSize, batch.count)]
                     let rows = micro.map { encoded[$0.row].view(swapped: $0.swapped) }
-                    let targets = micro.map { example in Int64(example.swapped ? Self.swappedLabel(labels[example.row]) : labels[example.row]) }
+                    let targets = micro.map { example in Int64(example.swapped ? Winner.swappedIndex(labels[example.row]) : labels[example.row]) }
                     let logits = try runner.logits(try runner.input(rows))
                     let loss = try logits.crossEntropy(
                         target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
@@ -273,9 +273,6 @@ public struct FoldTrainer {
             fold: fold, validationPredictions: predictions, bestStep: bestStep, bestLoss: bestLoss, records: state.records,
             evaluations: state.evaluations, seconds: Date().timeIntervalSince(started))
     }
-
-    /// The label of the swapped battle: A and B exchange, a tie stays.
-    static func swappedLabel(_ label: Int) -> Int { label == 0 ? 1 : label == 1 ? 0 : label }
 
     /// Writes weights, optimizer and state into a new folder and swaps it in by renaming, so a
     /// kill at any moment leaves either the old state or the new one.

@@ -13,33 +13,21 @@ public struct CrossValidationResult<Model> {
 }
 
 public enum CrossValidation {
-    /// Trains one model per fold of a seeded stratified split and scores the out-of-fold
-    /// predictions. `fit` gets the training rows of a fold; `predict` scores held-out rows.
+    /// Trains one model per fold of a seeded stratified split (``KFold``) and scores the
+    /// out-of-fold predictions. `fit` gets the training rows of a fold; `predict` scores
+    /// held-out rows.
     public static func run<Model>(
         battles: [Battle], folds: Int, seed: UInt64,
-        fit: (_ fold: Int, _ training: [Battle]) throws -> Model,
-        predict: (Model, [Battle]) throws -> [[Double]]
+        fit: @escaping (_ fold: Int, _ training: [Battle]) throws -> Model,
+        predict: @escaping (Model, [Battle]) throws -> [[Double]]
     ) throws -> CrossValidationResult<Model> {
-        let labels = try battles.map { battle throws(TrainingError) -> Int in
-            guard let winner = battle.winner else { throw TrainingError.invalidSetting("row \(battle.id) has no label") }
-            return winner.rawValue
-        }
-        let assignment: [Int]
-        do { assignment = try StratifiedKFold.assign(labels: labels, folds: folds, seed: seed) } catch {
-            throw TrainingError.io(error)
-        }
-        var outOfFold = [[Double]](repeating: [], count: battles.count)
-        var models: [Model] = []
-        for fold in 0..<folds {
-            let trainRows = assignment.indices.filter { assignment[$0] != fold }
-            let heldOutRows = assignment.indices.filter { assignment[$0] == fold }
-            let model = try fit(fold, trainRows.map { battles[$0] })
-            let predictions = try predict(model, heldOutRows.map { battles[$0] })
-            for (row, prediction) in zip(heldOutRows, predictions) { outOfFold[row] = prediction }
-            models.append(model)
-        }
-        let metrics = try RunMetrics(outOfFold: outOfFold, labels: labels, folds: assignment)
-        return CrossValidationResult(models: models, folds: assignment, outOfFold: outOfFold, metrics: metrics)
+        let kfold = try KFold(labels: try KFold.labels(of: battles), folds: folds, seed: seed)
+        let result = try kfold.run(
+            ClosureFoldFitter(fit: { fold, rows in try fit(fold, rows.map { battles[$0] }) },
+                              predict: { model, rows in try predict(model, rows.map { battles[$0] }) }))
+        let metrics = try RunMetrics(outOfFold: result.predictions, labels: kfold.labels, folds: kfold.assignment)
+        return CrossValidationResult(
+            models: result.outcomes.map(\.model), folds: kfold.assignment, outOfFold: result.predictions, metrics: metrics)
     }
 
     /// Throws unless the labelled `battles` hold every class: a model that never saw ties

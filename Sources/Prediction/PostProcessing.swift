@@ -39,4 +39,16 @@ public struct PostProcessing {
         metrics.steps = steps.map { RunMetrics.Step(step: $0.step, logLoss: $0.logLoss) }
         return metrics
     }
+
+    /// The prediction chain of a finished run: the mean of the fold models' predictions, then
+    /// the temperature, then the edge-case answers (each when the run fitted one). The one place
+    /// the order is written; training fits the steps in the same order (``fit``).
+    public static func apply(
+        foldPredictions: [[[Double]]], temperature: TemperatureScaling?, edgeCases: EdgeCaseRules?, battles: [Battle]
+    ) -> [[Double]] {
+        var probabilities = Ensemble.mean(foldPredictions)
+        if let temperature { probabilities = temperature.apply(probabilities) }
+        if let edgeCases { probabilities = edgeCases.apply(to: probabilities, battles: battles) }
+        return probabilities
+    }
 }

@@ -8,13 +8,13 @@ public enum SwapAveraging {
     /// A row of P(A), P(B), P(tie) for the swapped battle, expressed for the original one.
     @inlinable
     public static func swapBack(_ row: [Double]) -> [Double] {
-        [row[1], row[0], row[2]]
+        Winner.swapped(row)
     }
 
     /// Averages `direct[i]` with the swapped-back `swapped[i]`.
     public static func combine(direct: [[Double]], swapped: [[Double]]) -> [[Double]] {
         zip(direct, swapped).map { forward, backward in
-            [(forward[0] + backward[1]) / 2, (forward[1] + backward[0]) / 2, (forward[2] + backward[2]) / 2]
+            zip(forward, Winner.swapped(backward)).map { ($0 + $1) / 2 }
         }
     }
 }

@@ -7,7 +7,11 @@ public enum TrainingError: Error, Sendable, Equatable {
     case io(DataError)
     case metric(MetricError)
     case invalidSetting(String)
+    /// An internal invariant failed: a bug in arena, not bad input.
+    case invariant(String)
     case noLabels(path: String)
+    /// A battle given for training has no label.
+    case unlabelledRow(id: String)
     case noRows(path: String)
     /// The training labels lack a class: every model must see A, B and tie.
     case missingClass(path: String, className: String, counts: [Int])
@@ -19,6 +23,10 @@ extension TrainingError: CustomStringConvertible {
         case let .io(error): return error.description
         case let .metric(error): return error.description
         case let .invalidSetting(message): return message
+        case let .invariant(message):
+            return "internal error: \(message); please report it with the command that led to it"
+        case let .unlabelledRow(id):
+            return "row \(id) has no label (winner_model_a, winner_model_b, winner_tie); training needs every row labelled"
         case let .noLabels(path):
             return "\(path): the data has no labels (winner_model_a, winner_model_b, winner_tie); training needs labelled rows"
         case let .noRows(path):

@@ -1,4 +1,5 @@
 import ArenaData
+import FileIO
 import Foundation
 import Prediction
 
@@ -65,7 +66,7 @@ public struct RunFolder: Sendable {
         try checkReplaceable(trimmed, overwrite: overwrite, inputs: inputs)
         let staging = trimmed + ".partial"
         var resumed = false
-        let staged = ((try? RunManifest.files(under: staging)) ?? []).filter { !bookkeepingFiles.contains($0) && !$0.contains(".tmp-") }
+        let staged = ((try? RunManifest.files(under: staging)) ?? []).filter { !bookkeepingFiles.contains($0) && !$0.contains(AtomicFileWriter.temporaryMarker) }
         if manager.fileExists(atPath: staging) {
             if resume, !staged.isEmpty {
                 guard let previous = try? readJSON(RunConfig.self, runPath: staging, name: "config.json") else {
@@ -75,7 +76,7 @@ public struct RunFolder: Sendable {
                 guard differences.isEmpty else { throw RunError.cannotResume(path: staging, differences: differences) }
                 resumed = true
                 // Temporary files of writes that a kill interrupted are not part of the run.
-                for name in (try? RunManifest.files(under: staging)) ?? [] where name.contains(".tmp-") {
+                for name in (try? RunManifest.files(under: staging)) ?? [] where name.contains(AtomicFileWriter.temporaryMarker) {
                     try? manager.removeItem(atPath: staging + "/" + name)
                 }
             } else if !staged.isEmpty, !overwrite {
@@ -147,7 +148,7 @@ public struct RunFolder: Sendable {
 
     /// Whether the staging folder holds finished work of an interrupted run.
     public var hasStagedFiles: Bool {
-        ((try? RunManifest.files(under: stagingPath)) ?? []).contains { !RunFolder.bookkeepingFiles.contains($0) && !$0.contains(".tmp-") }
+        ((try? RunManifest.files(under: stagingPath)) ?? []).contains { !RunFolder.bookkeepingFiles.contains($0) && !$0.contains(AtomicFileWriter.temporaryMarker) }
     }
 
     /// Lists every file with its SHA-256 in `config` (written as config.json), moves the
