@@ -7,10 +7,13 @@ public struct ModelFolder: Sendable {
     public let path: String
     /// `model_type` from config.json ("bert", "deberta-v2", ...).
     public let modelType: String
+    /// The family implementing `modelType` (``ModelRegistry``).
+    public let family: any EncoderFamily
     public let configFile: String
     let configData: Data
 
-    public static let supportedModelTypes = ["bert", "deberta-v2"]
+    /// The `model_type` values arena reads (``ModelRegistry/supportedModelTypes``).
+    public static var supportedModelTypes: [String] { ModelRegistry.supportedModelTypes }
 
     /// Reads config.json; throws ``ModelError`` naming the file and field when it is missing,
     /// does not parse, or names a model type arena does not implement.
@@ -37,9 +40,7 @@ public struct ModelFolder: Sendable {
         guard let type = dictionary["model_type"] as? String else {
             throw ModelError.invalidConfig(file: configFile, field: "model_type", reason: "missing (expected a string such as \"bert\")")
         }
-        guard Self.supportedModelTypes.contains(type) else {
-            throw ModelError.unknownModelType(file: configFile, modelType: type, supported: Self.supportedModelTypes)
-        }
+        family = try ModelRegistry.family(for: type, configFile: configFile)
         modelType = type
     }
 
@@ -52,17 +53,11 @@ public struct ModelFolder: Sendable {
         }
     }
 
-    /// The longest sequence the model can read: `max_position_embeddings` when it has absolute
-    /// positions (BERT; DeBERTa with `position_biased_input`), nil when only relative ones
-    /// (DeBERTa-v3), which have no hard limit.
+    /// The longest sequence the model can read, as its family says: `max_position_embeddings`
+    /// when it has absolute positions (BERT; DeBERTa with `position_biased_input`), nil when only
+    /// relative ones (DeBERTa-v3), which have no hard limit.
     public func maximumSequenceLength() throws -> Int? {
-        switch modelType {
-        case "bert": return try decodeConfig(BertConfig.self).maxPositionEmbeddings
-        case "deberta-v2":
-            let config = try decodeConfig(DebertaV2Config.self)
-            return config.positionBiasedInput ? config.maxPositionEmbeddings : nil
-        default: return nil
-        }
+        try family.maximumSequenceLength(of: self)
     }
 
     /// Checks that sequences of `length` tokens fit the model; the message names the option.

@@ -381,11 +381,3 @@ public final class DebertaV2Model {
             || name.hasSuffix("embeddings.position_ids") || name.hasSuffix("embeddings.position_embeddings.weight")
     }
 }
-
-extension DebertaV2Model: TextEncoderModel {
-    public var hiddenSize: Int { config.hiddenSize }
-
-    public func hiddenStates(inputIDs: Tensor, attentionMask: Tensor, tokenTypeIDs: Tensor?) throws -> Tensor {
-        try self(inputIDs: inputIDs, attentionMask: attentionMask, tokenTypeIDs: tokenTypeIDs)
-    }
-}

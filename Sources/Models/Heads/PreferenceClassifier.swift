@@ -50,28 +50,53 @@ public struct NumericFeatureHead: Codable, Sendable, Equatable {
     }
 }
 
-/// An encoder (BERT or DeBERTa-v2/v3) with a 3-way preference head.
+/// An encoder of any registered family (BERT, DeBERTa-v2/v3, see ``ModelRegistry``) with a
+/// 3-way preference head.
 public final class PreferenceClassifier {
-    public let architecture: ClassifierArchitecture
     public let store: ParameterStore
+    /// The family of the model folder this classifier was built for.
+    public let family: any EncoderFamily
     public let encoder: any TextEncoderModel
-    /// "bert" or "deberta": where the encoder's parameters live in the state dict.
-    public let encoderPrefix: String
-    public let modelType: String
-    /// The number of token ids the embeddings hold (the tokenizer's, added tokens included).
-    public let vocabularySize: Int
     public let labelCount = 3
-    let initializerRange: Double
-    let pooler: Linear?
-    let poolerActivation: Activation
-    let poolerInputDropout: Double
+    let head: Head
     let classifier: Linear
     let classifierDropout: Double
     let path: ParameterPath
-    let featureProjection: Linear?
-    let featureHidden: Linear?
+
+    /// What sits between the encoder and `classifier`.
+    enum Head {
+        /// `*ForSequenceClassification`: the family's pooler on the first token.
+        case cross(pooler: Linear, pooling: SequenceClassificationPooler)
+        /// Each side mean-pooled over its real tokens; with S3's numeric-feature branch when
+        /// `features` is set.
+        case pair(features: FeatureBranch?)
+    }
+
+    /// S3's branch: `feature_projection` Linear(F, W) and ReLU per side, `hidden` Linear(2(H + W), W2).
+    struct FeatureBranch {
+        let count: Int
+        let projection: Linear
+        let hidden: Linear
+    }
+
+    public var architecture: ClassifierArchitecture {
+        switch head {
+        case .cross: return .cross
+        case .pair: return .pair
+        }
+    }
+
+    /// Where the encoder's parameters live in the state dict ("bert", "deberta").
+    public var encoderPrefix: String { family.stateDictPrefix }
+    /// config.json's `model_type`.
+    public var modelType: String { family.modelType }
+    /// The number of token ids the embeddings hold (the tokenizer's, added tokens included).
+    public var vocabularySize: Int { encoder.vocabularySize }
     /// Numeric features per side the pair head takes (0: none).
-    public let numericFeatureCount: Int
+    public var numericFeatureCount: Int {
+        if case .pair(let features?) = head { return features.count }
+        return 0
+    }
 
     /// Builds the model for `folder`'s config.json with fresh weights (normal with the config's
     /// initializer range, seeded by `seed`). `vocabularySize` enlarges the word embeddings for
@@ -82,76 +107,38 @@ public final class PreferenceClassifier {
         guard numericFeatures == nil || architecture == .pair else {
             throw ModelError.invalidInput("numeric features are for the pair architecture (S3), not cross")
         }
-        self.architecture = architecture
-        modelType = folder.modelType
+        let family = folder.family
+        self.family = family
         let store = try ParameterStore(device: device, seed: seed)
         self.store = store
         path = store.root
-        let hiddenSize: Int
-        let std: Double
-        switch folder.modelType {
-        case "bert":
-            var config = try folder.decodeConfig(BertConfig.self)
-            config.vocabSize = max(config.vocabSize, vocabularySize ?? 0)
-            self.vocabularySize = config.vocabSize
-            initializerRange = config.initializerRange
-            encoderPrefix = "bert"
-            let model = try BertModel(config: config, store: store, path: store.root.child("bert"), configFile: folder.configFile)
-            encoder = model
-            let h = config.hiddenSize
-            if architecture == .cross {
-                pooler = try Linear(store.root.child("bert").child("pooler").child("dense"), inputSize: h, outputSize: h, std: config.initializerRange)
+        // Parameters are created in module order: encoder, pooler, feature branch, classifier.
+        encoder = try family.makeEncoder(folder: folder, path: store.root.child(family.stateDictPrefix), vocabularySize: vocabularySize)
+        let hiddenSize = encoder.hiddenSize
+        let std = encoder.initializerRange
+        classifierDropout = try headDropout ?? family.classifierDropout(of: folder)
+        let classifierInput: Int
+        switch architecture {
+        case .cross:
+            let pooling = try family.sequenceClassificationPooler(of: folder)
+            let pooler = try Linear(store.root.descendant(family.poolerPrefix).child("dense"),
+                                    inputSize: pooling.width, outputSize: pooling.width, std: std)
+            head = .cross(pooler: pooler, pooling: pooling)
+            classifierInput = hiddenSize
+        case .pair:
+            if let numericFeatures {
+                let projection = try Linear(store.root.child("feature_projection"), inputSize: numericFeatures.count,
+                                            outputSize: numericFeatures.projectionWidth, std: std)
+                let hidden = try Linear(store.root.child("hidden"), inputSize: 2 * (hiddenSize + numericFeatures.projectionWidth),
+                                        outputSize: numericFeatures.hiddenWidth, std: std)
+                head = .pair(features: FeatureBranch(count: numericFeatures.count, projection: projection, hidden: hidden))
+                classifierInput = numericFeatures.hiddenWidth
             } else {
-                pooler = nil
+                head = .pair(features: nil)
+                classifierInput = 2 * hiddenSize
             }
-            poolerActivation = .tanh
-            poolerInputDropout = 0
-            classifierDropout = headDropout ?? config.classifierDropout ?? config.hiddenDropoutProb
-            hiddenSize = h
-            std = config.initializerRange
-        case "deberta-v2":
-            var config = try folder.decodeConfig(DebertaV2Config.self)
-            config.vocabSize = max(config.vocabSize, vocabularySize ?? 0)
-            self.vocabularySize = config.vocabSize
-            initializerRange = config.initializerRange
-            encoderPrefix = "deberta"
-            let model = try DebertaV2Model(config: config, store: store, path: store.root.child("deberta"), configFile: folder.configFile)
-            encoder = model
-            let h = config.hiddenSize
-            // ContextPooler: dense [pooler_hidden_size, pooler_hidden_size] on a hidden_size
-            // vector, output_dim hidden_size; transformers itself only works when they agree.
-            let pooled = config.poolerHiddenSize ?? h
-            guard architecture == .pair || pooled == h else {
-                throw ModelError.unsupportedConfig(file: folder.configFile, field: "pooler_hidden_size",
-                                                   reason: "\(pooled) differs from hidden_size \(h); the sequence-classification head needs them equal")
-            }
-            if architecture == .cross {
-                pooler = try Linear(store.root.child("pooler").child("dense"), inputSize: pooled, outputSize: pooled, std: config.initializerRange)
-            } else {
-                pooler = nil
-            }
-            poolerActivation = config.poolerHiddenAct
-            poolerInputDropout = config.poolerDropout
-            classifierDropout = headDropout ?? config.clsDropout ?? config.hiddenDropoutProb
-            hiddenSize = h
-            std = config.initializerRange
-        default:
-            throw ModelError.unknownModelType(file: folder.configFile, modelType: folder.modelType, supported: ModelFolder.supportedModelTypes)
         }
-        if let numericFeatures {
-            numericFeatureCount = numericFeatures.count
-            featureProjection = try Linear(store.root.child("feature_projection"), inputSize: numericFeatures.count,
-                                           outputSize: numericFeatures.projectionWidth, std: std)
-            featureHidden = try Linear(store.root.child("hidden"), inputSize: 2 * (hiddenSize + numericFeatures.projectionWidth),
-                                       outputSize: numericFeatures.hiddenWidth, std: std)
-            classifier = try Linear(store.root.child("classifier"), inputSize: numericFeatures.hiddenWidth, outputSize: 3, std: std)
-        } else {
-            numericFeatureCount = 0
-            featureProjection = nil
-            featureHidden = nil
-            classifier = try Linear(store.root.child("classifier"), inputSize: architecture == .cross ? hiddenSize : 2 * hiddenSize,
-                                    outputSize: 3, std: std)
-        }
+        classifier = try Linear(store.root.child("classifier"), inputSize: classifierInput, outputSize: 3, std: std)
     }
 
     /// Whether dropout is active.
@@ -165,39 +152,43 @@ public final class PreferenceClassifier {
 
     /// Logits [batch, 3] (A wins, B wins, tie).
     public func logits(_ input: ClassifierInput) throws -> Tensor {
-        switch (architecture, input) {
-        case let (.cross, .cross(ids, mask)):
+        switch (head, input) {
+        case let (.cross(pooler, pooling), .cross(ids, mask)):
             let hidden = try encoder.hiddenStates(inputIDs: ids, attentionMask: mask, tokenTypeIDs: nil)
-            guard let pooler else { throw ModelError.invalidInput("cross-encoder without a pooler") }
             var first = try hidden.select(dim: 1, index: 0)
-            first = try path.dropout(first, probability: poolerInputDropout)
-            let pooled = try poolerActivation(pooler(first))
+            first = try path.dropout(first, probability: pooling.inputDropout)
+            let pooled = try pooling.activation(pooler(first))
             return try classifier(path.dropout(pooled, probability: classifierDropout))
-        case let (.pair, .pair(idsA, maskA, idsB, maskB, features)):
+        case let (.pair(branch), .pair(idsA, maskA, idsB, maskB, features)):
             var a = try Pooling.mean(encoder.hiddenStates(inputIDs: idsA, attentionMask: maskA, tokenTypeIDs: nil), mask: maskA)
             var b = try Pooling.mean(encoder.hiddenStates(inputIDs: idsB, attentionMask: maskB, tokenTypeIDs: nil), mask: maskB)
-            guard let featureProjection, let featureHidden else {
+            guard let branch else {
                 let joined = try Tensor.cat([a, b], dim: -1)
                 return try classifier(path.dropout(joined, probability: classifierDropout))
             }
-            guard let features else { throw ModelError.invalidInput("this pair head takes \(numericFeatureCount) numeric features per side; none were given") }
+            guard let features else { throw ModelError.invalidInput("this pair head takes \(branch.count) numeric features per side; none were given") }
             // Under autocast the pooled vectors may be bfloat16; the features join in that type.
-            a = try Tensor.cat([a, featureProjection(features.a).relu().to(try a.dtype)], dim: -1)
-            b = try Tensor.cat([b, featureProjection(features.b).relu().to(try b.dtype)], dim: -1)
-            let hidden = try featureHidden(Tensor.cat([a, b], dim: -1)).relu()
+            a = try Tensor.cat([a, branch.projection(features.a).relu().to(try a.dtype)], dim: -1)
+            b = try Tensor.cat([b, branch.projection(features.b).relu().to(try b.dtype)], dim: -1)
+            let hidden = try branch.hidden(Tensor.cat([a, b], dim: -1)).relu()
             return try classifier(path.dropout(hidden, probability: classifierDropout))
         default:
             throw ModelError.invalidInput("a \(architecture.rawValue) classifier was given a \(input.architectureName) batch")
         }
     }
 
-    /// Names of the head's parameters (everything outside the encoder, and BERT's pooler).
+    /// Names of the head's parameters: everything outside the encoder, and the family's pooler
+    /// when it lives inside the encoder (BERT's `bert.pooler.*`).
     public func isHeadParameter(_ name: String) -> Bool {
-        !name.hasPrefix(encoderPrefix + ".") || name.hasPrefix("bert.pooler.")
+        Self.isHeadParameter(name, encoderPrefix: encoderPrefix, poolerPrefix: family.poolerPrefix)
+    }
+
+    static func isHeadParameter(_ name: String, encoderPrefix: String, poolerPrefix: String) -> Bool {
+        !name.hasPrefix(encoderPrefix + ".") || name.hasPrefix(poolerPrefix + ".")
     }
 
     /// Loads a pretrained encoder (a Hugging Face folder's weights) into the encoder, leaving the
-    /// head at its initial values. Names with or without the `bert.`/`deberta.` prefix are
+    /// head at its initial values. Names with or without the family's prefix (`bert.`, `deberta.`) are
     /// accepted; a checkpoint's pooler is used when this head has one (as Hugging Face does),
     /// a checkpoint's `classifier.*` and pretraining heads are left unused. Word embeddings
     /// shorter than ``vocabularySize`` are extended with new rows (normal with the initializer
@@ -225,15 +216,16 @@ public final class PreferenceClassifier {
             let width = try embeddings.size(1)
             if have < want, width == (try expected.size(1)) {
                 let generator = try Generator(seed: seed &+ 0x5EED)
-                let extra = try Tensor.randn([want - have, width], dtype: try embeddings.dtype, generator: generator) * initializerRange
+                let extra = try Tensor.randn([want - have, width], dtype: try embeddings.dtype, generator: generator) * encoder.initializerRange
                 weights[embeddingName] = try Tensor.cat([embeddings, extra], dim: 0)
             }
         }
-        let ignored: @Sendable (String) -> Bool = modelType == "bert" ? BertModel.ignoredCheckpointTensors : DebertaV2Model.ignoredCheckpointTensors
+        let ignored = family.ignoredCheckpointTensors
         let prefix = encoderPrefix
+        let poolerPrefix = family.poolerPrefix
         let ownNames = own
         var report = try store.load(weights, file: file, policy: LoadPolicy(
-            allowMissing: { name in !name.hasPrefix(prefix + ".") || name.hasPrefix("bert.pooler.") },
+            allowMissing: { name in Self.isHeadParameter(name, encoderPrefix: prefix, poolerPrefix: poolerPrefix) },
             allowUnused: { name in
                 let bare = name.hasPrefix(prefix + ".") ? String(name.dropFirst(prefix.count + 1)) : name
                 return !ownNames.contains(name) && (ignored(name) || ignored(bare))

@@ -82,6 +82,11 @@ public struct ParameterPath {
 
     public subscript(index: Int) -> ParameterPath { child(String(index)) }
 
+    /// The descendant at a dotted `path` ("bert.pooler": `child("bert").child("pooler")`).
+    public func descendant(_ path: String) -> ParameterPath {
+        path.split(separator: ".").reduce(self) { $0.child(String($1)) }
+    }
+
     /// Creates the parameter `name.component` with `shape`.
     public func parameter(_ component: String, shape: [Int], initialization: Initialization) throws -> Tensor {
         try store.makeParameter(child(component).name, shape: shape, initialization: initialization)
