@@ -87,7 +87,7 @@ let package = Package(
             name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
         .target(
             name: "Pipelines",
-            dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "FeatureModels", "Finetuning", "Models", "Torch"]),
+            dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "Report", "FeatureModels", "Finetuning", "Models", "Torch"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),

@@ -112,6 +112,38 @@ public enum FeatureModelTraining {
             importances: importances, history: history)
     }
 
+    /// Trains the feature model as a run (what `arena train --model linear|gbdt` does inside
+    /// ``TrainingRun``): ``crossValidate(battles:folds:seed:settings:run:resume:progress:)``,
+    /// then model.json, the fold boosters, importances.csv and history.csv in `run`, the fold
+    /// checkpoints removed; `log` gets the loss after each post-processing step, the
+    /// temperature and the edge-case rules.
+    public static func train(
+        battles: [Battle], folds: Int, seed: UInt64, settings: FeatureModelSettings, run: RunFolder,
+        progress: @escaping (TrainingProgress) -> Void = { _ in }, log: (String) -> Void = { _ in }
+    ) throws -> (TrainedRun, FeatureRunResult) {
+        let result = try crossValidate(
+            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: run.resumed, progress: progress)
+        for step in result.stepLogLoss {
+            log("out-of-fold log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
+        }
+        if let temperature = result.artifact.temperature {
+            log("temperature \(String(format: "%.3f", temperature.temperature))")
+        }
+        for (name, rule) in (result.artifact.edgeCases?.rules ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let losses = rule.ruleLogLoss.map { String(format: ", rule %.4f vs model %.4f", $0, rule.modelLogLoss ?? .nan) } ?? ""
+            log("edge case \(name): \(rule.rows) rows, \(rule.enabled ? "fixed answer used" : "model kept")\(losses)")
+        }
+        var importances = CSVWriter()
+        importances.write(["feature", "gain"])
+        for entry in result.importances { importances.write([entry.name, String(entry.gain)]) }
+        try run.write(importances.take(), to: "importances.csv")
+        try run.writeJSON(result.artifact, to: "model.json")
+        try run.write(result.historyCSV, to: "history.csv")
+        removeCheckpoints(folds: folds, run: run)
+        let trained = TrainedRun(metrics: result.metrics, battles: battles, folds: result.folds, predictions: result.outOfFold)
+        return (trained, result)
+    }
+
     /// The name of fold `fold`'s checkpoint in the staging folder.
     static func checkpointName(fold: Int) -> String { "fold-\(fold).checkpoint.json" }
 

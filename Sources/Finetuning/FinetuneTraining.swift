@@ -127,6 +127,31 @@ public enum FinetuneTraining {
             predictions: post.predictions, metrics: metrics, stepLogLoss: post.steps, records: outcomes.flatMap(\.records))
     }
 
+    /// Fine-tunes as a run (what `arena finetune` does inside ``TrainingRun``): ``run(battles:settings:folds:run:resume:device:checkpointSeconds:log:progress:shouldStop:)``,
+    /// then model.json, the model folder, the fold weights and training.csv in `run`, the fold
+    /// states removed; `log` also gets the loss after each post-processing step and the
+    /// temperature.
+    public static func train(
+        battles: [Battle], settings: FinetuneSettings, folds: Int, run: RunFolder, device: Device, checkpointSeconds: Double = 300,
+        log: (String) -> Void = { _ in }, progress: @escaping (FinetuneProgress) -> Void = { _ in },
+        shouldStop: @escaping (Int, Int) -> Bool = { _, _ in false }
+    ) throws -> (TrainedRun, FinetuneRunResult) {
+        let result = try self.run(
+            battles: battles, settings: settings, folds: folds, run: run, resume: run.resumed, device: device,
+            checkpointSeconds: checkpointSeconds, log: log, progress: progress, shouldStop: shouldStop)
+        for step in result.stepLogLoss {
+            log("validation log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
+        }
+        if let temperature = result.artifact.temperature {
+            log("temperature \(String(format: "%.3f", temperature.temperature))")
+        }
+        try run.write(result.trainingCSV, to: "training.csv")
+        try run.writeJSON(result.artifact, to: "model.json")
+        removeCheckpoints(folds: folds, run: run)
+        let trained = TrainedRun(metrics: result.metrics, battles: result.validatedBattles, folds: result.folds, predictions: result.predictions)
+        return (trained, result)
+    }
+
     /// Removes the fold outcomes and states from a finished run's staging folder.
     public static func removeCheckpoints(folds: Int, run: RunFolder) {
         for fold in 0..<folds {

@@ -97,4 +97,18 @@ public enum Blending {
         }
         return writer.take()
     }
+
+    /// The blend as a run (what `arena ensemble` does inside ``TrainingRun``): each member run
+    /// copied into `members/K-NAME/` of `run` (an ensemble is one self-contained folder), and
+    /// model.json naming those copies.
+    public static func train(_ result: Result, members: [String], run: RunFolder) throws -> TrainedRun {
+        var artifact = result.artifact
+        artifact.members = members.enumerated().map { index, path in
+            "members/\(index)-" + (URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent)
+        }
+        artifact.sources = members.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        for (source, member) in zip(members, artifact.members) { try run.importRun(at: source, as: member) }
+        try run.writeJSON(artifact, to: "model.json")
+        return TrainedRun(metrics: result.metrics, rows: result.ids.count, outOfFoldCSV: outOfFoldCSV(result))
+    }
 }

@@ -56,22 +56,9 @@ struct EnsembleCommand: ParsableCommand {
         let config = RunConfig(
             kind: .ensemble, data: members[0].data, rows: result.ids.count, folds: result.metrics.folds.count, seed: 0,
             createdAt: ISO8601DateFormatter().string(from: Date()))
-        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: false, inputs: runs)
-        do {
-            var artifact = result.artifact
-            artifact.members = runs.enumerated().map { index, path in
-                "members/\(index)-" + (URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent)
-            }
-            artifact.sources = runs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            for (source, member) in zip(runs, artifact.members) { try run.importRun(at: source, as: member) }
-            try run.writeJSON(artifact, to: "model.json")
-            try run.writeJSON(result.metrics, to: "metrics.json")
-            try run.write(Blending.outOfFoldCSV(result), to: "oof.csv")
-            ReportWriting.write(run: run, data: members[0].data, logger: logger)
-            try run.commit(config: config)
-        } catch {
-            run.discard()
-            throw error
+        let training = TrainingRun(config: config, out: out, overwrite: overwrite, resume: false, inputs: runs)
+        let (_, run) = try training.execute(log: { logger.info("\($0)") }) { run in
+            try Blending.train(result, members: runs, run: run)
         }
         print(String(format: "blend log loss %.5f over %d shared rows (best member %.5f); run saved to %@",
                      result.metrics.oofLogLoss, result.ids.count, result.artifact.memberLogLoss.min() ?? .nan, run.path))

@@ -219,49 +219,26 @@ struct FinetuneCommand: ParsableCommand {
             kind: settings.architecture == .pair ? .pair : .cross, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
         try config.setFinetuneSettings(settings)
-        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data, model])
-        do {
-            try train(battles: battles, settings: settings, config: config, run: run, device: device, started: started, logger: logger)
-        } catch {
-            run.discard()
-            throw error
+        let training = TrainingRun(config: config, out: out, overwrite: overwrite, resume: resume, inputs: [data, model])
+        let (trained, run) = try training.execute(log: { logger.info("\($0)") }) { run in
+            try FinetuneTraining.train(
+                battles: battles, settings: settings, folds: folds, run: run, device: device, checkpointSeconds: checkpointSeconds,
+                log: { logger.info("\($0)") },
+                progress: { event in
+                    var line = String(
+                        format: "fold %d/%d step %d/%d (epoch %.2f): loss %.4f, lr %.2e, %.1f battles/s", event.fold + 1, folds, event.step,
+                        event.totalSteps, event.epoch, event.trainingLoss, event.learningRate, event.examplesPerSecond)
+                    if let validation = event.validationLoss { line += String(format: ", validation log loss %.5f", validation) }
+                    let done = Double(event.step) / Double(max(event.totalSteps, 1))
+                    if done > 0, done < 1 {
+                        line += ", ETA \(ProgressClock.format(event.elapsed * (1 - done) / done)) for this fold"
+                    }
+                    logger.info("\(line)")
+                }).0
         }
-    }
-
-    private func train(
-        battles: [Battle], settings: FinetuneSettings, config: RunConfig, run: RunFolder, device: Device, started: Date, logger: Logger
-    ) throws {
-        if run.resumed { logger.info("resuming from \(run.stagingPath)") }
-        let result = try FinetuneTraining.run(
-            battles: battles, settings: settings, folds: folds, run: run, resume: run.resumed, device: device,
-            checkpointSeconds: checkpointSeconds, log: { logger.info("\($0)") },
-            progress: { event in
-                var line = String(
-                    format: "fold %d/%d step %d/%d (epoch %.2f): loss %.4f, lr %.2e, %.1f battles/s", event.fold + 1, folds, event.step,
-                    event.totalSteps, event.epoch, event.trainingLoss, event.learningRate, event.examplesPerSecond)
-                if let validation = event.validationLoss { line += String(format: ", validation log loss %.5f", validation) }
-                let done = Double(event.step) / Double(max(event.totalSteps, 1))
-                if done > 0, done < 1 {
-                    line += ", ETA \(ProgressClock.format(event.elapsed * (1 - done) / done)) for this fold"
-                }
-                logger.info("\(line)")
-            })
-        for step in result.stepLogLoss {
-            logger.info("validation log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
-        }
-        if let temperature = result.artifact.temperature {
-            logger.info("temperature \(String(format: "%.3f", temperature.temperature))")
-        }
-        try run.write(CrossValidation.outOfFoldCSV(battles: result.validatedBattles, folds: result.folds, predictions: result.predictions), to: "oof.csv")
-        try run.write(result.trainingCSV, to: "training.csv")
-        try run.writeJSON(result.artifact, to: "model.json")
-        try run.writeJSON(result.metrics, to: "metrics.json")
-        FinetuneTraining.removeCheckpoints(folds: folds, run: run)
-        ReportWriting.write(run: run, data: data, logger: logger)
-        try run.commit(config: config)
         print(
             String(
-                format: "validation log loss %.5f, accuracy %.4f over %d rows (%@); run saved to %@", result.metrics.oofLogLoss,
-                result.metrics.oofAccuracy, result.validatedRows.count, ProgressClock.format(Date().timeIntervalSince(started)), run.path))
+                format: "validation log loss %.5f, accuracy %.4f over %d rows (%@); run saved to %@", trained.metrics.oofLogLoss,
+                trained.metrics.oofAccuracy, trained.rows, ProgressClock.format(Date().timeIntervalSince(started)), run.path))
     }
 }

@@ -137,90 +137,54 @@ struct TrainCommand: ParsableCommand {
             kind: model.runKind, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
         if model != .prior { try config.setFeatureModelSettings(settings(kind: model == .gbdt ? .gbdt : .linear)) }
-        let run = try RunFolder.begin(at: out, config: config, overwrite: overwrite, resume: resume, inputs: [data])
-        do {
-            if run.resumed { logger.info("resuming from \(run.stagingPath)") }
-            let metrics: RunMetrics
+        let training = TrainingRun(config: config, out: out, overwrite: overwrite, resume: resume, inputs: [data])
+        let (trained, run) = try training.execute(log: { logger.info("\($0)") }) { run in
             switch model {
             case .prior:
-                let result = try CrossValidation.run(
-                    battles: battles, folds: folds, seed: seed,
-                    fit: { _, training in try ClassPriorModel(fitting: training) },
-                    predict: { model, rows in model.predict(rows) })
-                try run.writeJSON(PriorRunModel(folds: result.models), to: "model.json")
-                try run.write(
-                    CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold),
-                    to: "oof.csv")
-                metrics = result.metrics
+                return try PriorTraining.train(battles: battles, folds: folds, seed: seed, run: run)
             case .gbdt, .linear:
-                let kind: FeatureModelSettings.Kind = model == .gbdt ? .gbdt : .linear
-                let result = try trainFeatureModel(battles: battles, settings: settings(kind: kind), run: run, logger: logger)
-                metrics = result.metrics
+                return try FeatureModelTraining.train(
+                    battles: battles, folds: folds, seed: seed, settings: settings(kind: model == .gbdt ? .gbdt : .linear), run: run,
+                    progress: progressPrinter(logger: logger), log: { logger.info("\($0)") }).0
             }
-            for fold in metrics.folds {
-                logger.info("fold \(fold.fold + 1)/\(folds): \(fold.rows) rows, log loss \(String(format: "%.5f", fold.logLoss))")
-            }
-            try run.writeJSON(metrics, to: "metrics.json")
-            ReportWriting.write(run: run, data: data, logger: logger)
-            try run.commit(config: config)
-            print(
-                String(
-                    format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
-                    metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
-                    ProgressClock.format(Date().timeIntervalSince(started)), run.path))
-        } catch {
-            run.discard()
-            throw error
         }
+        let metrics = trained.metrics
+        for fold in metrics.folds {
+            logger.info("fold \(fold.fold + 1)/\(folds): \(fold.rows) rows, log loss \(String(format: "%.5f", fold.logLoss))")
+        }
+        print(
+            String(
+                format: "out-of-fold log loss %.5f, accuracy %.4f over %d rows (%d folds, %@); run saved to %@",
+                metrics.oofLogLoss, metrics.oofAccuracy, battles.count, folds,
+                ProgressClock.format(Date().timeIntervalSince(started)), run.path))
     }
 
-    private func trainFeatureModel(battles: [Battle], settings: FeatureModelSettings, run: RunFolder, logger: Logger) throws
-        -> FeatureRunResult
-    {
+    /// Progress lines of the feature model: rounds rate-limited to one per 5 s, every finished
+    /// stage, the ETA after each fold.
+    private func progressPrinter(logger: Logger) -> (TrainingProgress) -> Void {
         let clock = ProgressClock()
         var lastPrinted = Date.distantPast
-        let result = try FeatureModelTraining.crossValidate(
-            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: run.resumed,
-            progress: { event in
-                let foldNumber = Int(event.stage.split(separator: " ").last?.split(separator: "/").first ?? "") ?? 0
-                let finished = event.completed == event.total
-                // Rate-limit round updates; always report a finished stage.
-                guard finished || Date().timeIntervalSince(lastPrinted) > 5 else { return }
-                lastPrinted = Date()
-                var line = "\(event.stage)"
-                if event.stage.hasPrefix("fold") && !finished { line += ": round \(event.completed)" }
-                if let detail = event.detail { line += ", \(detail)" }
-                if event.stage.hasPrefix("fold"), finished, foldNumber > 0 {
-                    let done = Double(foldNumber) / Double(folds)
-                    line += " (\(ProgressClock.format(clock.elapsed)) elapsed"
-                    if let remaining = clock.remaining(fractionDone: done), foldNumber < folds {
-                        line += ", ETA \(ProgressClock.format(remaining))"
-                    }
-                    line += ")"
-                } else if event.stage == "features" {
-                    line += finished ? ": \(event.total) rows in \(ProgressClock.format(clock.elapsed))" : ": extracting"
+        return { event in
+            let foldNumber = Int(event.stage.split(separator: " ").last?.split(separator: "/").first ?? "") ?? 0
+            let finished = event.completed == event.total
+            // Rate-limit round updates; always report a finished stage.
+            guard finished || Date().timeIntervalSince(lastPrinted) > 5 else { return }
+            lastPrinted = Date()
+            var line = "\(event.stage)"
+            if event.stage.hasPrefix("fold") && !finished { line += ": round \(event.completed)" }
+            if let detail = event.detail { line += ", \(detail)" }
+            if event.stage.hasPrefix("fold"), finished, foldNumber > 0 {
+                let done = Double(foldNumber) / Double(folds)
+                line += " (\(ProgressClock.format(clock.elapsed)) elapsed"
+                if let remaining = clock.remaining(fractionDone: done), foldNumber < folds {
+                    line += ", ETA \(ProgressClock.format(remaining))"
                 }
-                logger.info("\(line)")
-            })
-        for step in result.stepLogLoss {
-            logger.info("out-of-fold log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
+                line += ")"
+            } else if event.stage == "features" {
+                line += finished ? ": \(event.total) rows in \(ProgressClock.format(clock.elapsed))" : ": extracting"
+            }
+            logger.info("\(line)")
         }
-        if let temperature = result.artifact.temperature {
-            logger.info("temperature \(String(format: "%.3f", temperature.temperature))")
-        }
-        for (name, rule) in (result.artifact.edgeCases?.rules ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let losses = rule.ruleLogLoss.map { String(format: ", rule %.4f vs model %.4f", $0, rule.modelLogLoss ?? .nan) } ?? ""
-            logger.info("edge case \(name): \(rule.rows) rows, \(rule.enabled ? "fixed answer used" : "model kept")\(losses)")
-        }
-        var importances = CSVWriter()
-        importances.write(["feature", "gain"])
-        for entry in result.importances { importances.write([entry.name, String(entry.gain)]) }
-        try run.write(importances.take(), to: "importances.csv")
-        try run.writeJSON(result.artifact, to: "model.json")
-        try run.write(result.historyCSV, to: "history.csv")
-        FeatureModelTraining.removeCheckpoints(folds: folds, run: run)
-        try run.write(
-            CrossValidation.outOfFoldCSV(battles: battles, folds: result.folds, predictions: result.outOfFold), to: "oof.csv")
-        return result
     }
 }
+
