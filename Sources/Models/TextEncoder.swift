@@ -21,7 +21,7 @@ public enum EncoderLoader {
     /// the folder's weights. Pretraining heads, poolers and `position_ids` buffers in the file are
     /// allowed as unused; anything else missing, unused or of the wrong shape is a
     /// ``ModelError/weightMismatch``.
-    public static func load(_ folder: ModelFolder, device: Device = .cpu, seed: UInt64 = 0) throws -> (model: any TextEncoderModel, report: LoadReport) {
+    public static func load(_ folder: ModelFolder, device: Device = .cpu, seed: UInt64 = 0) throws -> (model: any TextEncoderModel, report: WeightLoadReport) {
         let store = try ParameterStore(device: device, seed: seed)
         let family = folder.family
         let model = try family.makeEncoder(folder: folder, path: store.root)

@@ -56,7 +56,7 @@ public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
             if lowered.hasPrefix("cuda:"), let index = Int(lowered.dropFirst(5)), index >= 0 {
                 self = .cuda(index)
             } else {
-                throw TorchError.invalidArgument("unknown device \"\(text)\": expected cpu, cuda, cuda:N or best")
+                throw TorchError.invalidArgument("unknown device \"\(text)\": expected cpu, cuda, cuda:N or auto")
             }
         }
     }

@@ -1,6 +1,28 @@
 import ArgumentParser
 import Torch
 
+/// `--device` and `--threads` of the commands that run libtorch models (embed, finetune, and
+/// predict and serve for fine-tuned runs): one spelling and one help text everywhere.
+struct LibTorchOptions: ParsableArguments {
+    @Option(help: "Where the model runs: cpu, cuda, cuda:N or auto (the first GPU when there is one, else the CPU).")
+    var device = "cpu"
+
+    @Option(help: "libtorch threads (default: libtorch's choice, the number of cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    }
+
+    /// Sets up libtorch for this process (arena's malloc settings, the thread count) and
+    /// returns the device, checked against the CUDA devices libtorch sees.
+    func prepare() throws -> Device {
+        LibTorch.keepFreedMemory()
+        if let threads { try LibTorch.setThreadCount(threads) }
+        return try DeviceOption.resolve(device)
+    }
+}
+
 /// `--device` of the libtorch commands.
 enum DeviceOption {
     /// The device named by `text` ("cpu", "cuda", "cuda:N", "auto"), checked against the CUDA

@@ -50,17 +50,17 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "The run folder to write.")
     var out: String
 
-    @Option(help: "cross or pair.")
-    var architecture: String = "cross"
+    @Option(help: "cross (prompt and both responses in one sequence) or pair (one shared encoder per side).")
+    var architecture: ClassifierArchitecture = .cross
 
     @Option(help: "Tokens per sequence.")
     var maxLength = 256
 
-    @Option(help: "Which turns: first or all.")
-    var turns: String = "first"
+    @Option(help: "Which turns.")
+    var turns: TurnSelection = .first
 
     @Option(help: "pair: how prompt and response share a sequence: template (\"Prompt: ...\\n\\nResponse: ...\", S1) or sep ([CLS] prompt [SEP] response [SEP], S2).")
-    var pairFormat: String = "template"
+    var pairFormat: PairFormat = .template
 
     @Flag(help: "Collapse whitespace and drop non-ASCII characters before tokenizing (S2).")
     var textCleanup = false
@@ -95,8 +95,8 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Share of the steps spent warming up.")
     var warmup = 0.1
 
-    @Option(help: "Decay after the warm-up: linear, cosine or constant.")
-    var schedule: String = "linear"
+    @Option(help: "Decay after the warm-up.")
+    var schedule: LearningRateSchedule.Shape = .linear
 
     @Option(help: "Label smoothing of the cross-entropy.")
     var labelSmoothing = 0.0
@@ -108,7 +108,7 @@ struct FinetuneCommand: ParsableCommand {
     var headDropout: Double?
 
     @Option(help: "float32 or bfloat16 (autocast; on CUDA also float16).")
-    var precision: String = "float32"
+    var precision: Precision = .float32
 
     @Option(help: "Cross-validation folds; 1 holds out --validation-fraction instead.")
     var folds = 1
@@ -131,11 +131,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Seed of the split, the head's initial weights, the batch order and dropout.")
     var seed: UInt64 = 0
 
-    @Option(help: "cpu, cuda, cuda:N or auto.")
-    var device: String = "cpu"
-
-    @Option(help: "libtorch threads (default: libtorch's choice).")
-    var threads: Int?
+    @OptionGroup var libtorch: LibTorchOptions
 
     @Option(help: "Save the running fold's state at least this often (seconds).")
     var checkpointSeconds = 300.0
@@ -164,19 +160,6 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func settings() throws -> FinetuneSettings {
-        guard let architecture = ClassifierArchitecture(rawValue: architecture) else {
-            throw ValidationError("--architecture must be cross or pair, not \(architecture)")
-        }
-        guard let turns = TurnSelection(rawValue: turns) else { throw ValidationError("--turns must be first or all, not \(turns)") }
-        guard let schedule = LearningRateSchedule.Shape(rawValue: schedule) else {
-            throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)")
-        }
-        guard let precision = Precision(rawValue: precision) else {
-            throw ValidationError("--precision must be float32, bfloat16 or float16, not \(precision)")
-        }
-        guard let pairFormat = PairFormat(rawValue: pairFormat) else {
-            throw ValidationError("--pair-format must be template or sep, not \(pairFormat)")
-        }
         let widths = featureWidths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard widths.count == 2, let projection = widths[0], let hidden = widths[1] else {
             throw ValidationError("--feature-widths must be two integers such as 512,256, not \(featureWidths)")
@@ -198,15 +181,12 @@ struct FinetuneCommand: ParsableCommand {
         guard folds >= 1 else { throw ValidationError("--folds must be at least 1 (got \(folds))") }
         guard clipNorm >= 0 else { throw ValidationError("--clip-norm must not be negative") }
         guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must not be negative") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         let logger = global.makeLogger("finetune")
-        LibTorch.keepFreedMemory()
-        if let threads { try LibTorch.setThreadCount(threads) }
-        RuntimeWarnings.log(logger, bfloat16: precision == "bfloat16")
-        let device = try DeviceOption.resolve(self.device)
+        RuntimeWarnings.log(logger, bfloat16: precision == .bfloat16)
+        let device = try libtorch.prepare()
         let settings = try settings()
         do { try settings.validate(for: device) } catch { throw ValidationError(error.description) }
         // Fail on the model folder before reading the data.
@@ -242,3 +222,9 @@ struct FinetuneCommand: ParsableCommand {
                 trained.metrics.oofAccuracy, trained.rows, ProgressClock.format(Date().timeIntervalSince(started)), run.path))
     }
 }
+
+// Enum-like options: --help lists the values and the parser refuses any other.
+extension ClassifierArchitecture: ExpressibleByArgument {}
+extension TurnSelection: ExpressibleByArgument {}
+extension PairFormat: ExpressibleByArgument {}
+extension LearningRateSchedule.Shape: ExpressibleByArgument {}

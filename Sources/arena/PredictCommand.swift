@@ -27,14 +27,11 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "The submission CSV to write (id, winner_model_a, winner_model_b, winner_tie).")
     var out: String
 
-    @Option(help: "For fine-tuned runs: cpu, cuda, cuda:N or auto.")
-    var device: String = "cpu"
-
     @Option(help: "For fine-tuned runs: battles per forward pass (default: twice the training batch).")
     var batchSize: Int?
 
-    @Option(help: "For fine-tuned runs: libtorch threads.")
-    var threads: Int?
+    /// For fine-tuned runs.
+    @OptionGroup var libtorch: LibTorchOptions
 
     @OptionGroup var global: GlobalOptions
 
@@ -42,7 +39,6 @@ struct PredictCommand: ParsableCommand {
         if let batchSize, !(1...FinetuneSettings.maxBatchSize).contains(batchSize) {
             throw ValidationError("--batch-size must be in 1...\(FinetuneSettings.maxBatchSize) (got \(batchSize))")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
 
     func run() throws {
@@ -50,12 +46,14 @@ struct PredictCommand: ParsableCommand {
         // Refuse a bad output before any work: not a device, not the input, not a file of the run.
         _ = try OutputPath.resolve(out, inputs: [data] + OutputPath.files(in: runPath))
         let config = try RunFolder.readConfig(runPath: runPath)
+        let device: Device
         if let finetune = try config.finetuneSettings(runPath: runPath) {
-            LibTorch.keepFreedMemory()
-            if let threads { try LibTorch.setThreadCount(threads) }
+            device = try libtorch.prepare()
             RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
+        } else {
+            device = try DeviceOption.resolve(libtorch.device)
         }
-        let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
+        let predictor = try RunPredictor(runPath: runPath, device: device)
         let battles = try DataLoading.prediction(path: data, logger: logger)
         let probabilities = try predictor.predict(
             battles, batchSize: batchSize, progress: { done, total in logger.info("fold model \(done)/\(total) done") })

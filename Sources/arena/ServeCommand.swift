@@ -36,29 +36,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most battles in one request.")
     var maxBattles: Int = 256
 
-    @Option(help: "For fine-tuned runs: cpu, cuda, cuda:N or auto.")
-    var device: String = "cpu"
-
-    @Option(help: "For fine-tuned runs: libtorch threads.")
-    var threads: Int?
+    /// For fine-tuned runs.
+    @OptionGroup var libtorch: LibTorchOptions
 
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535 (got \(port))") }
         guard maxBattles >= 1 else { throw ValidationError("--max-battles must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() async throws {
         let logger = global.makeLogger("serve")
         let config = try RunFolder.readConfig(runPath: runPath)
+        let device: Device
         if let finetune = try config.finetuneSettings(runPath: runPath) {
-            LibTorch.keepFreedMemory()
-            if let threads { try LibTorch.setThreadCount(threads) }
+            device = try libtorch.prepare()
             RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
+        } else {
+            device = try DeviceOption.resolve(libtorch.device)
         }
-        let predictor = try RunPredictor(runPath: runPath, device: try DeviceOption.resolve(device))
+        let predictor = try RunPredictor(runPath: runPath, device: device)
         let service = PredictionService(predictor: predictor)
         logger.info("serving \(runPath) (\(config.kind.rawValue)) on http://\(host):\(port): POST /predict, GET /health")
         try await ArenaServer.application(service: service, host: host, port: port, maxBattles: maxBattles).runService()

@@ -195,7 +195,7 @@ public final class PreferenceClassifier {
     /// range, seeded), as `resize_token_embeddings` does for added tokens. Anything else
     /// missing, unused or of the wrong shape is a ``ModelError/weightMismatch``.
     @discardableResult
-    public func loadPretrainedEncoder(from folder: ModelFolder, seed: UInt64 = 0) throws -> LoadReport {
+    public func loadPretrainedEncoder(from folder: ModelFolder, seed: UInt64 = 0) throws -> WeightLoadReport {
         let file = try folder.weightsFile()
         let raw = try Checkpoint.read(path: file)
         let own = Set(store.parameters.map(\.name))
@@ -236,7 +236,7 @@ public final class PreferenceClassifier {
 
     /// Loads a full state dict (this classifier's own file), strictly.
     @discardableResult
-    public func loadWeights(file: String) throws -> LoadReport {
+    public func loadWeights(file: String) throws -> WeightLoadReport {
         try store.load(try Checkpoint.read(path: file), file: file, policy: .strict)
     }
 

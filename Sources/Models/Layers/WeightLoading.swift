@@ -18,7 +18,7 @@ public struct LoadPolicy: Sendable {
 }
 
 /// What a load did.
-public struct LoadReport: Equatable, Sendable {
+public struct WeightLoadReport: Equatable, Sendable {
     public var loaded: [String]
     /// Parameters left at their initial values (allowed by the policy).
     public var missing: [String]
@@ -33,7 +33,7 @@ extension ParameterStore {
     /// `LayerNorm.gamma` / `LayerNorm.beta` and a leading `prefix.` (`bert.`, `deberta.`) when
     /// the model is the bare encoder. Nothing is copied when the check fails.
     @discardableResult
-    public func load(_ weights: [String: Tensor], file: String, prefix: String? = nil, policy: LoadPolicy = .strict) throws -> LoadReport {
+    public func load(_ weights: [String: Tensor], file: String, prefix: String? = nil, policy: LoadPolicy = .strict) throws -> WeightLoadReport {
         var renamed: [String: Tensor] = [:]
         var sources: [String: String] = [:]
         let ownNames = Set(parameters.map(\.name))
@@ -79,6 +79,6 @@ extension ParameterStore {
         try withNoGrad {
             for (parameter, source) in pairs { try parameter.copy(from: source) }
         }
-        return LoadReport(loaded: loaded, missing: missing, unused: unused)
+        return WeightLoadReport(loaded: loaded, missing: missing, unused: unused)
     }
 }
