@@ -152,7 +152,7 @@ public struct BattleFeaturizer: Codable, Sendable {
         standardizer = Standardizer(fitting: dense)
         if let configuration {
             do { tfidf = try HashedTfidf(configuration: configuration) } catch {
-                throw TrainingError.invalidSetting("TF-IDF settings: \(error)")
+                throw TrainingError.setting(name: "tfidf", problem: "\(error)")
             }
             tfidf?.fit(responsesOf: battles)
         }
@@ -169,7 +169,7 @@ public struct BattleFeaturizer: Codable, Sendable {
         }
         let dense: FeatureMatrix
         do { dense = try FeatureMatrix(names: HandFeatures.names, rows: battles.count, values: values) } catch {
-            throw TrainingError.invalidSetting("feature matrix: \(error)")
+            throw TrainingError.invariant("feature matrix: \(error)")
         }
         return FeatureTable(dense: dense, sparse: tfidf?.responseDifferences(battles))
     }

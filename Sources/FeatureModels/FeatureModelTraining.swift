@@ -190,7 +190,7 @@ public enum FeatureModelTraining {
 
     static func rowsOfThree(_ flat: [Float]) throws(TrainingError) -> [[Double]] {
         guard flat.count % 3 == 0 else {
-            throw TrainingError.invalidSetting("XGBoost returned \(flat.count) values; expected 3 per row")
+            throw TrainingError.invariant("XGBoost returned \(flat.count) values; expected 3 per row")
         }
         return stride(from: 0, to: flat.count, by: 3).map { [Double(flat[$0]), Double(flat[$0 + 1]), Double(flat[$0 + 2])] }
     }

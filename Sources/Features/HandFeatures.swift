@@ -46,11 +46,11 @@ public enum HandFeatures {
     public static var count: Int { names.count }
 
     /// The columns of S3's 14 per-side statistics of response A, in S3's order.
-    public static var s3ColumnsA: Range<Int> { 0..<SideFeature.s3Count }
+    public static var turnLengthColumnsA: Range<Int> { 0..<SideFeature.turnLengthCount }
 
     /// The columns of S3's 14 per-side statistics of response B, in S3's order.
-    public static var s3ColumnsB: Range<Int> {
-        SideFeature.allCases.count..<(SideFeature.allCases.count + SideFeature.s3Count)
+    public static var turnLengthColumnsB: Range<Int> {
+        SideFeature.allCases.count..<(SideFeature.allCases.count + SideFeature.turnLengthCount)
     }
 
     /// The map from a battle's features to its swapped battle's (see the type's documentation).
@@ -141,7 +141,7 @@ enum SideFeature: String, CaseIterable {
     case promptWordsCovered = "prompt_words_covered"
 
     /// The number of S3 statistics, which come first.
-    static let s3Count = 14
+    static let turnLengthCount = 14
 
     /// Whether a `ratio_` column is kept: counts that may be 0 and have no `log_` twin.
     var hasRatio: Bool {

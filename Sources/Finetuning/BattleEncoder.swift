@@ -52,7 +52,7 @@ public struct BattleEncoder: Sendable {
     ) throws(TrainingError) {
         let minimum = architecture == .cross ? 8 : 3
         guard maxLength >= minimum else {
-            throw TrainingError.invalidSetting("--max-length must be at least \(minimum) for a \(architecture.rawValue) model (got \(maxLength))")
+            throw TrainingError.setting(name: "maxLength", problem: "must be at least \(minimum) for a \(architecture.rawValue) model (got \(maxLength))")
         }
         self.tokenizer = tokenizer
         self.architecture = architecture

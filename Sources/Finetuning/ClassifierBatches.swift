@@ -29,19 +29,19 @@ public struct EncodedBattle: Sendable {
     public func view(swapped: Bool) -> EncodedView { swapped ? self.swapped ?? direct : direct }
 }
 
-/// S3's 14 per-side turn-length statistics (``HandFeatures/s3ColumnsA``), standardised with a
+/// S3's 14 per-side turn-length statistics (``HandFeatures/turnLengthColumnsA``), standardised with a
 /// mean and standard deviation fitted on the training rows (both sides pooled, so A and B are
 /// scaled alike and the swap contract holds).
 public struct FeatureScaling: Codable, Sendable, Equatable {
     public var mean: [Double]
     public var standardDeviation: [Double]
 
-    public static var count: Int { HandFeatures.s3ColumnsA.count }
+    public static var count: Int { HandFeatures.turnLengthColumnsA.count }
 
     /// The raw statistics of side A and side B.
     public static func rawSides(of battle: Battle) -> [[Double]] {
         let all = HandFeatures.extract(battle)
-        return [HandFeatures.s3ColumnsA.map { Double(all[$0]) }, HandFeatures.s3ColumnsB.map { Double(all[$0]) }]
+        return [HandFeatures.turnLengthColumnsA.map { Double(all[$0]) }, HandFeatures.turnLengthColumnsB.map { Double(all[$0]) }]
     }
 
     public static func fit(_ battles: [Battle]) -> FeatureScaling {
@@ -127,7 +127,7 @@ public struct ClassifierRunner {
                 func side(_ index: Int) throws -> Tensor {
                     let values = try rows.flatMap { row throws -> [Float] in
                         guard let features = row.features, features.count == 2, features[index].count == width else {
-                            throw TrainingError.invalidSetting("the model takes \(width) numeric features per side; the batch has none or another count")
+                            throw TrainingError.invariant("the model takes \(width) numeric features per side; the batch has none or another count")
                         }
                         return features[index]
                     }

@@ -190,35 +190,35 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public func validate(for device: Device) throws(TrainingError) {
         try validate()
         if precision == .float16, case .cpu = device {
-            throw TrainingError.invalidSetting("--precision float16 needs a CUDA device; on the CPU use bfloat16 or float32")
+            throw TrainingError.setting(name: "precision", problem: "float16 needs a CUDA device; on the CPU use bfloat16 or float32")
         }
     }
 
+    /// Checks every setting's range; a failure names the setting (``TrainingError/setting(name:problem:)``).
     public func validate() throws(TrainingError) {
-        func require(_ condition: Bool, _ message: String) throws(TrainingError) {
-            if !condition { throw TrainingError.invalidSetting(message) }
+        func require(_ condition: Bool, _ name: String, _ problem: String) throws(TrainingError) {
+            if !condition { throw TrainingError.setting(name: name, problem: problem) }
         }
-        try require((1...FinetuneSettings.maxBatchSize).contains(batchSize),
-                    "--batch-size must be in 1...\(FinetuneSettings.maxBatchSize) (got \(batchSize))")
-        try require((1...FinetuneSettings.maxBatchSize).contains(accumulation),
-                    "--accumulate must be in 1...\(FinetuneSettings.maxBatchSize) (got \(accumulation))")
-        try require(epochs >= 1, "--epochs must be at least 1 (got \(epochs))")
-        try require(maxSteps.map { $0 >= 1 } ?? true, "--max-steps must be at least 1")
-        try require(learningRate > 0 && learningRate.isFinite, "--learning-rate must be positive (got \(learningRate))")
-        try require(weightDecay >= 0 && weightDecay.isFinite, "--weight-decay must be a finite number, not negative (got \(weightDecay))")
-        try require((0..<1).contains(warmupFraction), "--warmup must be in [0, 1) (got \(warmupFraction))")
-        try require((0..<1).contains(labelSmoothing), "--label-smoothing must be in [0, 1) (got \(labelSmoothing))")
-        try require(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "--clip-norm must be a positive finite number")
-        try require(headDropout.map { (0..<1).contains($0) } ?? true, "--head-dropout must be in [0, 1)")
-        try require((1...1_000_000).contains(evaluationsPerEpoch), "--evaluations-per-epoch must be in 1...1000000")
-        try require(patience.map { $0 >= 1 } ?? true, "--patience must be at least 1")
-        try require(plateauPatience.map { $0 >= 1 } ?? true, "--plateau-patience must be at least 1")
-        try require(plateauFactor > 0 && plateauFactor < 1, "--plateau-factor must be in (0, 1) (got \(plateauFactor))")
-        try require(numericFeatures == nil || architecture == .pair, "--numeric-features needs --architecture pair (S3)")
-        try require(numericFeatures.map { $0.projectionWidth >= 1 && $0.hiddenWidth >= 1 } ?? true, "numeric feature widths must be at least 1")
-        try require(numericFeatures.map { $0.count == FeatureScaling.count } ?? true,
-                    "the numeric-feature branch takes S3's \(FeatureScaling.count) statistics per side (got \(numericFeatures?.count ?? 0))")
-        try require(validationFraction > 0 && validationFraction < 1, "--validation-fraction must be in (0, 1) (got \(validationFraction))")
+        let batches = 1...FinetuneSettings.maxBatchSize
+        try require(batches.contains(batchSize), "batchSize", "must be in \(batches) (got \(batchSize))")
+        try require(batches.contains(accumulation), "accumulation", "must be in \(batches) (got \(accumulation))")
+        try require(epochs >= 1, "epochs", "must be at least 1 (got \(epochs))")
+        try require(maxSteps.map { $0 >= 1 } ?? true, "maxSteps", "must be at least 1")
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive (got \(learningRate))")
+        try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", "must be a finite number, not negative (got \(weightDecay))")
+        try require((0..<1).contains(warmupFraction), "warmupFraction", "must be in [0, 1) (got \(warmupFraction))")
+        try require((0..<1).contains(labelSmoothing), "labelSmoothing", "must be in [0, 1) (got \(labelSmoothing))")
+        try require(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "clipNorm", "must be a positive finite number")
+        try require(headDropout.map { (0..<1).contains($0) } ?? true, "headDropout", "must be in [0, 1)")
+        try require((1...1_000_000).contains(evaluationsPerEpoch), "evaluationsPerEpoch", "must be in 1...1000000")
+        try require(patience.map { $0 >= 1 } ?? true, "patience", "must be at least 1")
+        try require(plateauPatience.map { $0 >= 1 } ?? true, "plateauPatience", "must be at least 1")
+        try require(plateauFactor > 0 && plateauFactor < 1, "plateauFactor", "must be in (0, 1) (got \(plateauFactor))")
+        try require(numericFeatures == nil || architecture == .pair, "numericFeatures", "needs the pair architecture")
+        try require(numericFeatures.map { $0.projectionWidth >= 1 && $0.hiddenWidth >= 1 } ?? true, "numericFeatures", "widths must be at least 1")
+        try require(numericFeatures.map { $0.count == FeatureScaling.count } ?? true, "numericFeatures",
+                    "takes the \(FeatureScaling.count) turn-length statistics per side (got \(numericFeatures?.count ?? 0))")
+        try require(validationFraction > 0 && validationFraction < 1, "validationFraction", "must be in (0, 1) (got \(validationFraction))")
     }
 }
 

@@ -221,7 +221,7 @@ public struct FoldTrainer {
                     let share = Double(micro.count) / Double(batch.count)
                     let value = try loss.item()
                     guard value.isFinite else {
-                        throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(value); lower --learning-rate or use --precision float32")
+                        throw TrainingError.invalidSetting("fold \(fold + 1), step \(state.step + 1): the training loss is \(value); lower the learning rate or train in float32 precision")
                     }
                     lossValue += value * share
                     try (share == 1 ? loss : loss * share).backward()
@@ -267,7 +267,7 @@ public struct FoldTrainer {
             }
         }
         guard let bestLoss = state.bestLoss, let bestStep = state.bestStep, let predictions = state.bestPredictions else {
-            throw TrainingError.invalidSetting("fold \(fold + 1): training ended without a validation pass")
+            throw TrainingError.invariant("fold \(fold + 1): training ended without a validation pass")
         }
         return FoldOutcome(
             fold: fold, validationPredictions: predictions, bestStep: bestStep, bestLoss: bestLoss, records: state.records,

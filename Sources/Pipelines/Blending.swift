@@ -37,7 +37,7 @@ public enum Blending {
 
     /// Fits the blend of `members` (run folders with oof.csv) on the ids they share.
     public static func fit(members: [String], calibrate: Bool) throws -> Result {
-        guard members.count >= 2 else { throw TrainingError.invalidSetting("an ensemble needs at least two --run folders (got \(members.count))") }
+        guard members.count >= 2 else { throw TrainingError.setting(name: "members", problem: "must be at least two runs (got \(members.count))") }
         let predictions = try members.map { path throws(RunError) -> OutOfFoldPredictions in
             _ = try RunFolder.readConfig(runPath: path)
             return try OutOfFoldPredictions.read(runPath: path)

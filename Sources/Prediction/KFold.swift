@@ -34,7 +34,7 @@ public struct KFold: Sendable, Equatable {
 
     /// `folds` >= 2: k-fold; `folds` == 1: hold out `holdoutFraction` of the rows.
     public init(labels: [Int], folds: Int, seed: UInt64, holdoutFraction: Double = 0.1) throws {
-        guard folds >= 1 else { throw TrainingError.invalidSetting("the number of folds must be at least 1 (got \(folds))") }
+        guard folds >= 1 else { throw TrainingError.setting(name: "folds", problem: "must be at least 1 (got \(folds))") }
         self.labels = labels
         count = folds
         if folds == 1 {

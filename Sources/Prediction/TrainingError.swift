@@ -7,6 +7,10 @@ public enum TrainingError: Error, Sendable, Equatable {
     case io(DataError)
     case metric(MetricError)
     case invalidSetting(String)
+    /// A setting out of its range: `name` is the settings field (as in the Swift type, e.g.
+    /// "batchSize"), `problem` what is wrong ("must be in 1...1048576 (got 0)"). Descriptions
+    /// spell the field as config.json does; the command line names its option instead.
+    case setting(name: String, problem: String)
     /// An internal invariant failed: a bug in arena, not bad input.
     case invariant(String)
     case noLabels(path: String)
@@ -23,6 +27,7 @@ extension TrainingError: CustomStringConvertible {
         case let .io(error): return error.description
         case let .metric(error): return error.description
         case let .invalidSetting(message): return message
+        case let .setting(name, problem): return "\(TrainingError.fileName(of: name)) \(problem)"
         case let .invariant(message):
             return "internal error: \(message); please report it with the command that led to it"
         case let .unlabelledRow(id):
@@ -35,5 +40,20 @@ extension TrainingError: CustomStringConvertible {
             return "\(path): no training row has the label \(className) (rows per class A, B, tie: "
                 + "\(counts.map(String.init).joined(separator: ", "))); a model must see every class, or it predicts 0 for it"
         }
+    }
+}
+
+extension TrainingError {
+    /// "batchSize" -> "batch_size": a settings field as run files spell it.
+    public static func fileName(of field: String) -> String {
+        var result = ""
+        for character in field {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 }

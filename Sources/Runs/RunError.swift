@@ -16,7 +16,7 @@ public enum RunError: Error, Sendable, Equatable {
     case foreignFile(path: String, expected: String, actual: String)
     /// Another process is writing the run (`holder`: its pid, when the lock file names one).
     case runLocked(path: String, holder: Int32?)
-    /// `--overwrite` was asked to replace something that is not an arena run folder.
+    /// Overwriting was asked to replace something that is not an arena run folder.
     case notARunFolder(path: String, reason: String)
     /// The staging folder of an interrupted run holds finished work and neither resume nor
     /// overwrite was asked for.
@@ -31,9 +31,9 @@ extension RunError: CustomStringConvertible {
         case let .io(error): return error.description
         case let .invalidPath(path, reason): return "\"\(path)\": \(reason)"
         case let .runExists(path):
-            return "\(path): a run already exists there; choose another --out or pass --overwrite"
+            return "\(path): a run already exists there"
         case let .notARun(path, reason):
-            return "\(path): not a finished arena run (\(reason)); make one with `arena train --out \(path)`"
+            return "\(path): not a finished arena run (\(reason))"
         case let .corruptRun(path, reason):
             return "\(path): the run file is damaged (\(reason)); train the run again"
         case let .incompatibleRun(path, reason):
@@ -50,10 +50,10 @@ extension RunError: CustomStringConvertible {
             return "\(path): \(reason); overwriting replaces only arena run folders, so remove it yourself or choose another path"
         case let .interruptedRunExists(path, files):
             let shown = files.prefix(4).joined(separator: ", ") + (files.count > 4 ? ", ..." : "")
-            return "\(path) holds an interrupted run with finished work (\(shown)); resume it (--resume) or start over (--overwrite)"
+            return "\(path) holds an interrupted run with finished work (\(shown))"
         case let .cannotResume(path, differences):
             return "\(path) holds a run with other data or settings (\(differences.joined(separator: "; "))); "
-                + "resume with the same data and settings, or start over (--overwrite)"
+                + "a run resumes only with the same data and settings"
         }
     }
 }

@@ -23,6 +23,21 @@ struct Arena: AsyncParsableCommand {
             ServeCommand.self, DoctorCommand.self,
         ]
     )
+
+    /// Runs the command; a library error is told in the command line's terms
+    /// (``CommandLineErrors``).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: CommandLineErrors.translate(error))
+        }
+    }
 }
 
 /// Options every subcommand takes.

@@ -177,7 +177,7 @@ struct FinetuneCommand: ParsableCommand {
 
     func validate() throws {
         let settings = try settings()
-        do { try settings.validate() } catch { throw ValidationError(error.description) }
+        do { try settings.validate() } catch { throw ValidationError(CommandLineErrors.settingMessage(error) ?? error.description) }
         guard folds >= 1 else { throw ValidationError("--folds must be at least 1 (got \(folds))") }
         guard clipNorm >= 0 else { throw ValidationError("--clip-norm must not be negative") }
         guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must not be negative") }
@@ -188,7 +188,7 @@ struct FinetuneCommand: ParsableCommand {
         RuntimeWarnings.log(logger, bfloat16: precision == .bfloat16)
         let device = try libtorch.prepare()
         let settings = try settings()
-        do { try settings.validate(for: device) } catch { throw ValidationError(error.description) }
+        do { try settings.validate(for: device) } catch { throw ValidationError(CommandLineErrors.settingMessage(error) ?? error.description) }
         // Fail on the model folder before reading the data.
         _ = try FinetuneTraining.prepare(settings: settings)
         let battles = try DataLoading.training(path: data, strict: strict, logger: logger)

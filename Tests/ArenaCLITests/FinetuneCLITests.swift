@@ -139,7 +139,7 @@ import Torch
         result = try finetune(["--model", model, "--learning-rate=-1"])
         #expect(result.standardError.contains("--learning-rate must be positive"), "\(result.standardError)")
         result = try finetune(["--model", model, "--numeric-features"])
-        #expect(result.standardError.contains("--numeric-features needs --architecture pair (S3)"), "\(result.standardError)")
+        #expect(result.standardError.contains("--numeric-features needs the pair architecture"), "\(result.standardError)")
         result = try finetune(["--model", model, "--architecture", "pair", "--pair-format", "colon"])
         #expect(result.standardError.contains("'colon' is invalid for '--pair-format"), "\(result.standardError)")
         #expect(result.standardError.contains("'template'") && result.standardError.contains("'sep'"), "\(result.standardError)")

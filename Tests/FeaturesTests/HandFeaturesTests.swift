@@ -105,9 +105,9 @@ private func feature(_ name: String, in features: [Float]) throws -> Float {
             #expect(names[2 * side + index] == "diff_" + SideFeature.allCases[index].rawValue)
         }
         #expect(names.filter { $0.hasPrefix("ratio_") }.count == 16)
-        #expect(HandFeatures.s3ColumnsA.map { names[$0] }.first == "a_chars")
-        #expect(HandFeatures.s3ColumnsB.map { names[$0] }.last == "b_chars_effective_mean_minus_prompt")
-        #expect(HandFeatures.s3ColumnsA.count == 14)
+        #expect(HandFeatures.turnLengthColumnsA.map { names[$0] }.first == "a_chars")
+        #expect(HandFeatures.turnLengthColumnsB.map { names[$0] }.last == "b_chars_effective_mean_minus_prompt")
+        #expect(HandFeatures.turnLengthColumnsA.count == 14)
     }
 
     @Test func turnLengthStatisticsOfAMultiTurnBattle() throws {
@@ -182,7 +182,7 @@ private func feature(_ name: String, in features: [Float]) throws -> Float {
         for row in fixtures.s3 {
             let battle = try #require(battles[row.id], "sample row \(row.id)")
             let features = HandFeatures.extract(battle)
-            let columns = Array(HandFeatures.s3ColumnsA) + Array(HandFeatures.s3ColumnsB)
+            let columns = Array(HandFeatures.turnLengthColumnsA) + Array(HandFeatures.turnLengthColumnsB)
             #expect(columns.count == row.a.count + row.b.count)
             for (column, expected) in zip(columns, row.a + row.b) {
                 let actual = Double(features[column])

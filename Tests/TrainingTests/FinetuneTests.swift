@@ -297,7 +297,7 @@ func temporaryRunFolder() throws -> RunFolder {
         }
         var bad = whole
         bad.accumulation = 0
-        #expect(throws: TrainingError.invalidSetting("--accumulate must be in 1...1048576 (got 0)")) { try bad.validate() }
+        #expect(throws: TrainingError.setting(name: "accumulation", problem: "must be in 1...1048576 (got 0)")) { try bad.validate() }
     }
 
     /// A fold stopped after step 5 and resumed from its saved state ends with the same
@@ -480,7 +480,9 @@ func temporaryRunFolder() throws -> RunFolder {
         var settings = FinetuneSettings(architecture: .cross, model: "m")
         #expect(throws: Never.self) { try settings.validate() }
         settings.learningRate = 0
-        #expect(throws: TrainingError.invalidSetting("--learning-rate must be positive (got 0.0)")) { try settings.validate() }
+        #expect(throws: TrainingError.setting(name: "learningRate", problem: "must be positive (got 0.0)")) { try settings.validate() }
+        // The library names the field as run files do, not a command-line option.
+        #expect("\(TrainingError.setting(name: "learningRate", problem: "must be positive (got 0.0)"))" == "learning_rate must be positive (got 0.0)")
         settings.learningRate = 1e-5
         settings.warmupFraction = 1
         #expect(throws: TrainingError.self) { try settings.validate() }
