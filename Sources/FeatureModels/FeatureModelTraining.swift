@@ -6,18 +6,6 @@ import Foundation
 import Prediction
 import Runs
 
-/// One fold's trained booster and what early stopping chose.
-public struct FeatureFoldModel: Sendable {
-    public var booster: TrainedBoosterBox
-    public var bestIteration: Int
-}
-
-/// A trained booster held by reference (XGBoost handles are not copied).
-public final class TrainedBoosterBox: @unchecked Sendable {
-    public let trained: TrainedBooster
-    public init(_ trained: TrainedBooster) { self.trained = trained }
-}
-
 /// What a fold saves so that an interrupted run can resume after it: the fold's model file and
 /// its out-of-fold predictions, in the run's staging folder.
 struct FoldCheckpoint: Codable {
@@ -78,10 +66,10 @@ public enum FeatureModelTraining {
         resume: Bool, progress: @escaping (TrainingProgress) -> Void
     ) throws -> FeatureRunResult {
         let kfold = try KFold(labels: try KFold.labels(of: battles), folds: foldCount, seed: seed)
-        progress(TrainingProgress(stage: "features", completed: 0, total: battles.count))
+        progress(TrainingProgress(stage: .features, completed: 0, total: battles.count))
         let featurizer = try BattleFeaturizer(fitting: battles, tfidf: settings.tfidf)
         let table = try featurizer.table(for: battles)
-        progress(TrainingProgress(stage: "features", completed: battles.count, total: battles.count))
+        progress(TrainingProgress(stage: .features, completed: battles.count, total: battles.count))
 
         let result = try kfold.run(
             FeatureFoldFitter(table: table, labels: kfold.labels, folds: foldCount, seed: seed, settings: settings, run: run,
@@ -264,7 +252,7 @@ struct FeatureFoldFitter: FoldFitter {
                 reason: "it holds \(checkpoint.predictions.count) predictions for other rows than fold \(fold + 1) holds out")
         }
         let booster = try Booster(contentsOf: run.file(FeatureModelArtifact.boosterFile(fold: fold)))
-        progress(TrainingProgress(stage: "fold \(fold + 1)/\(folds)", completed: 1, total: 1, detail: "resumed from checkpoint"))
+        progress(TrainingProgress(stage: .fold(fold, of: folds), completed: 1, total: 1, detail: "resumed from checkpoint"))
         return Outcome(booster: booster, bestIteration: checkpoint.bestIteration, history: checkpoint.history ?? [], predictions: checkpoint.predictions)
     }
 
@@ -275,7 +263,7 @@ struct FeatureFoldFitter: FoldFitter {
             progress: { round, loss in
                 progress(
                     TrainingProgress(
-                        stage: "fold \(fold + 1)/\(folds)", completed: round + 1, total: settings.rounds,
+                        stage: .fold(fold, of: folds), completed: round + 1, total: settings.rounds,
                         detail: loss.map { String(format: "validation log loss %.5f", $0) }))
             })
         let predictions = try FeatureModelTraining.predict(trained, table: table, rows: heldOut, swapAveraging: settings.swapAveraging)
@@ -288,7 +276,7 @@ struct FeatureFoldFitter: FoldFitter {
         let loss = try Metrics.logLoss(probabilities: predictions, labels: heldOut.map { labels[$0] })
         progress(
             TrainingProgress(
-                stage: "fold \(fold + 1)/\(folds)", completed: settings.rounds, total: settings.rounds,
+                stage: .fold(fold, of: folds), completed: settings.rounds, total: settings.rounds,
                 detail: String(format: "done: log loss %.5f, best round %d", loss, trained.bestIteration + 1)))
         return Outcome(booster: trained.booster, bestIteration: trained.bestIteration, history: trained.validationHistory, predictions: predictions)
     }

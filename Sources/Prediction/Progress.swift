@@ -2,15 +2,31 @@ import Foundation
 
 /// A report of how far a long job has come, for a progress line with an ETA.
 public struct TrainingProgress: Sendable {
-    /// What is running, such as "fold 2/5".
-    public var stage: String
+    /// What is running.
+    public var stage: Stage
     /// Units done and in all (rounds, rows, folds).
     public var completed: Int
     public var total: Int
     /// A short note such as the current validation loss.
     public var detail: String?
 
-    public init(stage: String, completed: Int, total: Int, detail: String? = nil) {
+    /// The stages of a k-fold training run.
+    public enum Stage: Sendable, Equatable, CustomStringConvertible {
+        /// Computing the features of every row.
+        case features
+        /// Training fold `index` (from 0) of `count`.
+        case fold(Int, of: Int)
+
+        /// "features", "fold 2/5".
+        public var description: String {
+            switch self {
+            case .features: return "features"
+            case let .fold(index, count): return "fold \(index + 1)/\(count)"
+            }
+        }
+    }
+
+    public init(stage: Stage, completed: Int, total: Int, detail: String? = nil) {
         self.stage = stage
         self.completed = completed
         self.total = total

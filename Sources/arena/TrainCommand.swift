@@ -165,22 +165,25 @@ struct TrainCommand: ParsableCommand {
         let clock = ProgressClock()
         var lastPrinted = Date.distantPast
         return { event in
-            let foldNumber = Int(event.stage.split(separator: " ").last?.split(separator: "/").first ?? "") ?? 0
             let finished = event.completed == event.total
             // Rate-limit round updates; always report a finished stage.
             guard finished || Date().timeIntervalSince(lastPrinted) > 5 else { return }
             lastPrinted = Date()
             var line = "\(event.stage)"
-            if event.stage.hasPrefix("fold") && !finished { line += ": round \(event.completed)" }
-            if let detail = event.detail { line += ", \(detail)" }
-            if event.stage.hasPrefix("fold"), finished, foldNumber > 0 {
-                let done = Double(foldNumber) / Double(folds)
-                line += " (\(ProgressClock.format(clock.elapsed)) elapsed"
-                if let remaining = clock.remaining(fractionDone: done), foldNumber < folds {
-                    line += ", ETA \(ProgressClock.format(remaining))"
+            switch event.stage {
+            case let .fold(index, count):
+                if !finished { line += ": round \(event.completed)" }
+                if let detail = event.detail { line += ", \(detail)" }
+                if finished {
+                    let done = Double(index + 1) / Double(count)
+                    line += " (\(ProgressClock.format(clock.elapsed)) elapsed"
+                    if let remaining = clock.remaining(fractionDone: done), index + 1 < count {
+                        line += ", ETA \(ProgressClock.format(remaining))"
+                    }
+                    line += ")"
                 }
-                line += ")"
-            } else if event.stage == "features" {
+            case .features:
+                if let detail = event.detail { line += ", \(detail)" }
                 line += finished ? ": \(event.total) rows in \(ProgressClock.format(clock.elapsed))" : ": extracting"
             }
             logger.info("\(line)")

@@ -67,11 +67,12 @@ private func temporaryRun() throws -> RunFolder {
         for fold in 2..<4 {
             try FileManager.default.removeItem(atPath: run.file(FeatureModelTraining.checkpointName(fold: fold)))
         }
-        var resumed: [String] = []
+        var resumed: [TrainingProgress.Stage] = []
         let second = try FeatureModelTraining.crossValidate(
             battles: battles, folds: 4, seed: 3, settings: settings, run: run, resume: true,
             progress: { event in if event.detail == "resumed from checkpoint" { resumed.append(event.stage) } })
-        #expect(resumed == ["fold 1/4", "fold 2/4"])
+        #expect(resumed == [.fold(0, of: 4), .fold(1, of: 4)])
+        #expect(resumed.map(\.description) == ["fold 1/4", "fold 2/4"])
         #expect(second.outOfFold == first.outOfFold)
         #expect(second.metrics.oofLogLoss == first.metrics.oofLogLoss)
         #expect(second.history == first.history)
