@@ -12,25 +12,45 @@ import PackageDescription
 // LIBTORCH_CXX11_ABI=0 matches a libtorch built with the old C++ ABI.
 let environment = ProcessInfo.processInfo.environment
 let pinnedTorch = (major: 2, minor: 15)
-let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(Context.packageDirectory)/.libtorch/torch"
-var torchCxxFlags = [
-    "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include",
-    "-DARENA_TORCH_PIN_MAJOR=\(pinnedTorch.major)", "-DARENA_TORCH_PIN_MINOR=\(pinnedTorch.minor)",
-    "-DARENA_LIBTORCH_PATH=\"\(libtorch)\"",
+var torchDefines: [CXXSetting] = [
+    .define("ARENA_TORCH_PIN_MAJOR", to: "\(pinnedTorch.major)"), .define("ARENA_TORCH_PIN_MINOR", to: "\(pinnedTorch.minor)"),
 ]
-if environment["LIBTORCH_CXX11_ABI"] == "0" { torchCxxFlags.append("-D_GLIBCXX_USE_CXX11_ABI=0") }
-if environment["LIBTORCH_ANY_VERSION"] == "1" { torchCxxFlags.append("-DARENA_TORCH_ANY_VERSION=1") }
-// The libraries by full path, not -l: pkg-config's -L/usr/lib/... of other targets comes first on
-// the link line and would pick a system libtorch (Debian's libtorch-dev) over this one.
-var torchLinkerFlags = [
-    "\(libtorch)/lib/libtorch_cpu.so", "\(libtorch)/lib/libc10.so", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
-]
-// The CUDA kernels register themselves when libtorch_cuda is loaded: link it even though no
-// symbol of it is referenced (scripts/setup-libtorch.sh --cuda installs it).
-if FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so") {
-    torchLinkerFlags += [
-        "-Xlinker", "--no-as-needed", "\(libtorch)/lib/libtorch_cuda.so", "\(libtorch)/lib/libc10_cuda.so", "-Xlinker", "--as-needed",
+if environment["LIBTORCH_CXX11_ABI"] == "0" { torchDefines.append(.define("_GLIBCXX_USE_CXX11_ABI", to: "0")) }
+if environment["LIBTORCH_ANY_VERSION"] == "1" { torchDefines.append(.define("ARENA_TORCH_ANY_VERSION", to: "1")) }
+
+// Two ways to reach libtorch. SwiftPM refuses unsafeFlags in a package resolved by version
+// ("the target 'CTorch' in product 'Torch' contains unsafe build flags"), so where arena is a
+// dependency (SwiftPM's working copy, <scratch>/checkouts/arena) CTorch takes libtorch from the
+// system library CLibTorch, that is pkg-config's arena-libtorch: PKG_CONFIG_PATH names the
+// folder where scripts/setup-libtorch.sh wrote arena-libtorch.pc (.libtorch, or
+// ARENA_LIBTORCH_DIR). README, "arena as a dependency". ARENA_LIBTORCH_PKG_CONFIG=1 takes that
+// way in arena's own checkout too, =0 the other in a dependency. The choice is made on the
+// path, not on whether .libtorch exists: SwiftPM caches the evaluated manifest by its text and
+// environment, so a choice made on files would outlive running scripts/setup-libtorch.sh.
+let inDependencyCheckout = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent == "checkouts"
+let libtorchFromPkgConfig = environment["ARENA_LIBTORCH_PKG_CONFIG"].map { $0 == "1" } ?? inDependencyCheckout
+var torchCxxSettings = torchDefines
+var torchLinkerSettings: [LinkerSetting] = [.linkedLibrary("m")]
+var torchTargets: [Target] = []
+if libtorchFromPkgConfig {
+    // The libraries by full path all the same: the .pc file's -l names a linker script listing them.
+    torchTargets.append(.systemLibrary(name: "CLibTorch", pkgConfig: "arena-libtorch"))
+} else {
+    let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(Context.packageDirectory)/.libtorch/torch"
+    torchCxxSettings.append(.unsafeFlags(["-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include"]))
+    // The libraries by full path, not -l: pkg-config's -L/usr/lib/... of other targets comes first on
+    // the link line and would pick a system libtorch (Debian's libtorch-dev) over this one.
+    var torchLinkerFlags = [
+        "\(libtorch)/lib/libtorch_cpu.so", "\(libtorch)/lib/libc10.so", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
     ]
+    // The CUDA kernels register themselves when libtorch_cuda is loaded: link it even though no
+    // symbol of it is referenced (scripts/setup-libtorch.sh --cuda installs it).
+    if FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so") {
+        torchLinkerFlags += [
+            "-Xlinker", "--no-as-needed", "\(libtorch)/lib/libtorch_cuda.so", "\(libtorch)/lib/libc10_cuda.so", "-Xlinker", "--as-needed",
+        ]
+    }
+    torchLinkerSettings.append(.unsafeFlags(torchLinkerFlags))
 }
 
 let package = Package(
@@ -62,13 +82,8 @@ let package = Package(
     ],
     targets: [
         .target(
-            name: "CTorch",
-            cxxSettings: [.unsafeFlags(torchCxxFlags)],
-            linkerSettings: [
-                .linkedLibrary("m"),
-                .unsafeFlags(torchLinkerFlags),
-            ]
-        ),
+            name: "CTorch", dependencies: libtorchFromPkgConfig ? ["CLibTorch"] : [],
+            cxxSettings: torchCxxSettings, linkerSettings: torchLinkerSettings),
         // Atomic file writing, shared by data files, checkpoints and XGBoost models.
         .target(name: "FileIO"),
         .target(name: "Torch", dependencies: ["CTorch", "FileIO"]),
@@ -122,6 +137,6 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
-    ],
+    ] + torchTargets,
     cxxLanguageStandard: .cxx20
 )

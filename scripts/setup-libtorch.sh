@@ -10,6 +10,11 @@
 #                                            through its rpath $ORIGIN/../../nvidia/cu13/lib) even
 #                                            for CPU work; they come from PyPI's small nvidia-cuda-runtime
 #                                            and nvidia-cuda-cupti wheels (about 14 MB)
+#   .libtorch/arena-libtorch.pc              pkg-config file (and link/, the linker script it names)
+#                                            with this install's absolute paths, for packages that
+#                                            depend on arena (scripts/write-libtorch-pc.sh; written
+#                                            again on every run, so moving the checkout and running
+#                                            this again fixes the paths)
 #
 #   scripts/setup-libtorch.sh          the CPU build (about 560 MB downloaded, about 560 MB on disk)
 #   scripts/setup-libtorch.sh --cuda   also libtorch_cuda.so and the CUDA libraries it needs
@@ -46,6 +51,7 @@ if [ "$(uname -m)" != x86_64 ] || [ "$(uname -s)" != Linux ]; then
   exit 1
 fi
 if [ -f "$TARGET/STAMP" ] && [ "$(cat "$TARGET/STAMP")" = "$STAMP" ]; then
+  scripts/write-libtorch-pc.sh "$TARGET/torch" "$TARGET"
   exit 0
 fi
 
@@ -117,5 +123,6 @@ fi
 echo "$STAMP" > "$TARGET.partial/STAMP"
 rm -rf "$TARGET"
 mv "$TARGET.partial" "$TARGET"
+scripts/write-libtorch-pc.sh "$TARGET/torch" "$TARGET"
 finished=$(date +%s)
 echo "installed libtorch $TORCH_VERSION in $TARGET ($(du -sm "$TARGET" | cut -f1) MB; download $((downloaded - started)) s, unpacking $((finished - downloaded)) s)" >&2

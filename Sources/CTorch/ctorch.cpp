@@ -4,10 +4,10 @@
 #include "ctorch.h"
 
 // The libtorch checks come first, before any heavy header (a clear message instead of pages
-// of errors from headers of the wrong version). The pin comes from Package.swift;
+// of errors from headers of the wrong version). The pin comes from Package.swift (.define);
 // Tests/TorchTests/ShimBuildCheckTests.swift compiles this file against fake libtorch folders.
 #if !__has_include(<torch/torch.h>) || !__has_include(<torch/version.h>)
-#error "libtorch's headers are not found: the libtorch folder (LIBTORCH, by default .libtorch/torch) has no include/torch/torch.h; run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/"
+#error "libtorch's headers are not found: the libtorch folder (LIBTORCH, by default .libtorch/torch) has no include/torch/torch.h; run scripts/setup-libtorch.sh (it installs the pinned PyPI torch wheel's libtorch into .libtorch), or set LIBTORCH to a libtorch folder that holds include/ and lib/; where arena is a dependency of another package, PKG_CONFIG_PATH must name the folder holding arena-libtorch.pc (scripts/setup-libtorch.sh writes it into .libtorch, or ARENA_LIBTORCH_DIR)"
 #endif
 #include <torch/version.h>
 #if TORCH_VERSION_MAJOR < 2
