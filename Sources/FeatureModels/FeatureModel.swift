@@ -246,6 +246,6 @@ extension RunConfig {
 
     /// Stores `settings` as the run's feature model settings.
     public mutating func setFeatureModelSettings(_ settings: FeatureModelSettings) throws {
-        self.settings = try JSONValue(encoding: settings)
+        self.settings = try SettingsJSON(encoding: settings)
     }
 }

@@ -230,6 +230,6 @@ extension RunConfig {
 
     /// Stores `settings` as the run's fine-tuning settings.
     public mutating func setFinetuneSettings(_ settings: FinetuneSettings) throws {
-        finetune = try JSONValue(encoding: settings)
+        finetune = try SettingsJSON(encoding: settings)
     }
 }

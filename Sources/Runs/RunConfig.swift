@@ -37,9 +37,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var dataFingerprint: String?
     /// The feature model's settings (gbdt and linear runs), as module FeatureModels writes and
     /// reads them.
-    public var settings: JSONValue?
+    public var settings: SettingsJSON?
     /// The fine-tuning settings (pair and cross runs), as module Finetuning writes and reads them.
-    public var finetune: JSONValue?
+    public var finetune: SettingsJSON?
     /// Every other file of the finished run (relative path) and its SHA-256, checked when the
     /// run is loaded; nil in a staging folder and in runs of format 1.
     public var files: [String: String]?
@@ -51,7 +51,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public init(
         formatVersion: Int = RunFolder.formatVersion, arenaVersion: String = arenaVersionString, kind: RunKind, data: String,
         rows: Int, folds: Int, seed: UInt64, createdAt: String, dataFingerprint: String? = nil,
-        settings: JSONValue? = nil, finetune: JSONValue? = nil
+        settings: SettingsJSON? = nil, finetune: SettingsJSON? = nil
     ) {
         self.formatVersion = formatVersion
         self.arenaVersion = arenaVersion
@@ -131,7 +131,7 @@ extension RunConfig {
     /// `field`) as `Value`; nil when the run has none. A failure names config.json of `runPath`
     /// and the field as the file spells it.
     public static func decode<Value: Decodable>(
-        _ type: Value.Type, from value: JSONValue?, field: String, runPath: String
+        _ type: Value.Type, from value: SettingsJSON?, field: String, runPath: String
     ) throws(RunError) -> Value? {
         guard let value else { return nil }
         let path = runPath + "/config.json"

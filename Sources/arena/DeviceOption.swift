@@ -1,4 +1,7 @@
 import ArgumentParser
+import Finetuning
+import Logging
+import Runs
 import Torch
 
 /// `--device` and `--threads` of the commands that run libtorch models (embed, finetune, and
@@ -12,6 +15,16 @@ struct LibTorchOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    }
+
+    /// The device for predicting with the run of `config`: for a fine-tuned run libtorch is set
+    /// up as by ``prepare()`` and a bfloat16 run on a CPU without native bfloat16 is warned of;
+    /// other runs do not use libtorch, so only the device is checked.
+    func prepare(for config: RunConfig, runPath: String, logger: Logger) throws -> Device {
+        guard let finetune = try config.finetuneSettings(runPath: runPath) else { return try DeviceOption.resolve(device) }
+        let device = try prepare()
+        RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
+        return device
     }
 
     /// Sets up libtorch for this process (arena's malloc settings, the thread count) and

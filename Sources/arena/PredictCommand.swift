@@ -46,13 +46,7 @@ struct PredictCommand: ParsableCommand {
         // Refuse a bad output before any work: not a device, not the input, not a file of the run.
         _ = try OutputPath.resolve(out, inputs: [data] + OutputPath.files(in: runPath))
         let config = try RunFolder.readConfig(runPath: runPath)
-        let device: Device
-        if let finetune = try config.finetuneSettings(runPath: runPath) {
-            device = try libtorch.prepare()
-            RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
-        } else {
-            device = try DeviceOption.resolve(libtorch.device)
-        }
+        let device = try libtorch.prepare(for: config, runPath: runPath, logger: logger)
         let predictor = try RunPredictor(runPath: runPath, device: device)
         let battles = try DataLoading.prediction(path: data, logger: logger)
         let probabilities = try predictor.predict(

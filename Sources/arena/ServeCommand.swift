@@ -49,13 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger("serve")
         let config = try RunFolder.readConfig(runPath: runPath)
-        let device: Device
-        if let finetune = try config.finetuneSettings(runPath: runPath) {
-            device = try libtorch.prepare()
-            RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
-        } else {
-            device = try DeviceOption.resolve(libtorch.device)
-        }
+        let device = try libtorch.prepare(for: config, runPath: runPath, logger: logger)
         let predictor = try RunPredictor(runPath: runPath, device: device)
         let service = PredictionService(predictor: predictor)
         logger.info("serving \(runPath) (\(config.kind.rawValue)) on http://\(host):\(port): POST /predict, GET /health")

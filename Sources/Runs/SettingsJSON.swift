@@ -1,22 +1,22 @@
 import Foundation
-import Prediction
 
-/// A JSON tree, for the parts of a run's config.json that belong to one model family (the
+/// A JSON tree for the parts of a run's config.json that belong to one model family (the
 /// feature model's or the fine-tuning settings): the run format stores them without knowing
-/// their types, and the family's module decodes them (``decode(_:)``) into its own.
+/// their types, and the family's module decodes them (``decode(_:)``) into its own. (Not
+/// ArenaData's `JSONValue`, the order-keeping tree its data parser reads.)
 ///
 /// Integers keep every digit (seeds are 64-bit); keys are kept as the run-file decoder gives
 /// them, so a typed value stored here and written in a run config gives exactly the file that
 /// encoding the typed value in its place would, and reads back equal.
-public enum JSONValue: Codable, Sendable, Equatable {
+public enum SettingsJSON: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
     case unsigned(UInt64)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([SettingsJSON])
+    case object([String: SettingsJSON])
 
     struct Key: CodingKey {
         var stringValue: String
@@ -28,12 +28,12 @@ public enum JSONValue: Codable, Sendable, Equatable {
     /// `value` as a tree: encoded and read back exactly as a run file is (snake-case keys in the
     /// file, converted back on reading), so the tree equals the one read from config.json.
     public init<Value: Encodable>(encoding value: Value) throws {
-        self = try JSONValue.fileDecoder.decode(JSONValue.self, from: JSONValue.fileEncoder.encode(value))
+        self = try SettingsJSON.fileDecoder.decode(SettingsJSON.self, from: SettingsJSON.fileEncoder.encode(value))
     }
 
     /// The tree as a `Value`, decoded as a run file is.
     public func decode<Value: Decodable>(_ type: Value.Type) throws -> Value {
-        try JSONValue.fileDecoder.decode(Value.self, from: JSONValue.fileEncoder.encode(self))
+        try SettingsJSON.fileDecoder.decode(Value.self, from: SettingsJSON.fileEncoder.encode(self))
     }
 
     /// The key strategies of run files (RunFolder.writeJSON / readJSON).
@@ -51,12 +51,12 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: Key.self) {
-            var object: [String: JSONValue] = [:]
-            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
+            var object: [String: SettingsJSON] = [:]
+            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(SettingsJSON.self, forKey: key) }
             self = .object(object)
         } else if var unkeyed = try? decoder.unkeyedContainer() {
-            var array: [JSONValue] = []
-            while !unkeyed.isAtEnd { array.append(try unkeyed.decode(JSONValue.self)) }
+            var array: [SettingsJSON] = []
+            while !unkeyed.isAtEnd { array.append(try unkeyed.decode(SettingsJSON.self)) }
             self = .array(array)
         } else {
             let single = try decoder.singleValueContainer()
