@@ -1,57 +1,5 @@
 import Foundation
 
-/// One named series of values, one per category.
-public struct BarSeries: Sendable {
-    public var name: String
-    public var values: [Double]
-    public var color: String?
-
-    public init(name: String, values: [Double], color: String? = nil) {
-        self.name = name
-        self.values = values
-        self.color = color
-    }
-}
-
-/// One named line through (x, y) points.
-public struct LineSeries: Sendable {
-    public var name: String
-    public var points: [(x: Double, y: Double)]
-    public var color: String?
-    /// Draw a dot at every point (with its value in a tooltip).
-    public var markers: Bool
-    public var dashed: Bool
-
-    public init(name: String, points: [(x: Double, y: Double)], color: String? = nil, markers: Bool = false, dashed: Bool = false) {
-        self.name = name
-        self.points = points
-        self.color = color
-        self.markers = markers
-        self.dashed = dashed
-    }
-}
-
-/// One row of a distribution chart: summary statistics of a positive quantity.
-public struct Distribution: Sendable {
-    public var name: String
-    public var p10: Double
-    public var median: Double
-    public var mean: Double
-    public var p90: Double
-    public var p99: Double
-    public var max: Double
-
-    public init(name: String, p10: Double, median: Double, mean: Double, p90: Double, p99: Double, max: Double) {
-        self.name = name
-        self.p10 = p10
-        self.median = median
-        self.mean = mean
-        self.p90 = p90
-        self.p99 = p99
-        self.max = max
-    }
-}
-
 /// SVG charts drawn from scratch: every chart has a title, labelled axes (with units in the
 /// label), tick labels, and a legend when it has several series.
 public enum Chart {
@@ -445,31 +393,5 @@ public enum Chart {
             title: title, series: series, xAxis: "predicted probability of the most likely class (mean per bin)",
             yAxis: "observed accuracy (share correct)", xRange: (0.3, 1), yRange: (0, 1), diagonal: true, width: width, height: height,
             xFormat: { NumberFormat.trimmed($0, digits: 2) }, yFormat: { NumberFormat.trimmed($0, digits: 2) })
-    }
-}
-
-/// One bin of a reliability diagram.
-public struct ReliabilityBin: Sendable, Equatable {
-    public var lower: Double
-    public var upper: Double
-    public var count: Int
-    public var meanConfidence: Double
-    public var accuracy: Double
-
-    /// Bins `confidence` (top-label probability) and `correct` into `bins` equal-width bins of [0, 1].
-    public static func bins(confidence: [Double], correct: [Bool], bins: Int = 10) -> [ReliabilityBin] {
-        var sums = [Double](repeating: 0, count: bins), hits = [Int](repeating: 0, count: bins), counts = [Int](repeating: 0, count: bins)
-        for (value, isCorrect) in zip(confidence, correct) where value.isFinite {
-            let index = min(max(Int(value * Double(bins)), 0), bins - 1)
-            sums[index] += value
-            counts[index] += 1
-            if isCorrect { hits[index] += 1 }
-        }
-        return (0..<bins).map { index in
-            ReliabilityBin(
-                lower: Double(index) / Double(bins), upper: Double(index + 1) / Double(bins), count: counts[index],
-                meanConfidence: counts[index] > 0 ? sums[index] / Double(counts[index]) : 0,
-                accuracy: counts[index] > 0 ? Double(hits[index]) / Double(counts[index]) : 0)
-        }
     }
 }
