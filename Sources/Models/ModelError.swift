@@ -8,6 +8,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case unknownModelType(file: String, modelType: String, supported: [String])
     /// A configuration this implementation does not cover (named precisely).
     case unsupportedConfig(file: String, field: String, reason: String)
+    /// Sequences of `length` tokens do not fit the model's `limit` absolute positions
+    /// (`max_position_embeddings` of `file`).
+    case sequenceTooLong(file: String, length: Int, limit: Int)
     /// A folder with neither model.safetensors nor pytorch_model.bin.
     case missingWeights(folder: String)
     /// The checkpoint and the model disagree: every missing, unused and wrong-shaped tensor at once.
@@ -22,6 +25,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(folder): no config.json (expected a Hugging Face model folder)"
         case let .invalidConfig(file, field, reason):
             return "\(file): field \"\(field)\": \(reason)"
+        case let .sequenceTooLong(file, length, limit):
+            return "\(file): sequences of \(length) tokens are longer than the \(limit) positions this model has (max_position_embeddings)"
         case let .unknownModelType(file, modelType, supported):
             return "\(file): model_type \"\(modelType)\" is not supported (supported: \(supported.joined(separator: ", ")))"
         case let .unsupportedConfig(file, field, reason):

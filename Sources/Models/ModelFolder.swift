@@ -60,12 +60,10 @@ public struct ModelFolder: Sendable {
         try family.maximumSequenceLength(of: self)
     }
 
-    /// Checks that sequences of `length` tokens fit the model; the message names the option.
-    public func checkSequenceLength(_ length: Int, option: String = "--max-length") throws {
+    /// Checks that sequences of `length` tokens fit the model (``ModelError/sequenceTooLong(file:length:limit:)``).
+    public func checkSequenceLength(_ length: Int) throws {
         if let limit = try maximumSequenceLength(), length > limit {
-            throw ModelError.unsupportedConfig(
-                file: configFile, field: "max_position_embeddings",
-                reason: "\(option) \(length) is longer than the \(limit) positions this model has; use \(option) \(limit) or less")
+            throw ModelError.sequenceTooLong(file: configFile, length: length, limit: limit)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Prediction
 import Runs
 
@@ -27,6 +28,9 @@ enum CommandLineErrors {
     /// the option, run-folder conflicts with the options that resolve them; others unchanged.
     static func translate(_ error: Error) -> Error {
         if let message = settingMessage(error) { return ValidationError(message) }
+        if case let .sequenceTooLong(file, length, limit)? = error as? ModelError {
+            return CommandLineError("--max-length \(length) is longer than the \(limit) positions this model has (\(file)); use --max-length \(limit) or less")
+        }
         guard let run = error as? RunError else { return error }
         switch run {
         case .runExists:

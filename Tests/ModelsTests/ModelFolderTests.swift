@@ -34,8 +34,8 @@ private func editConfig(_ folder: URL, _ edit: (inout [String: Any]) -> Void) th
         #expect {
             try bert.checkSequenceLength(65)
         } throws: { error in
-            guard case let ModelError.unsupportedConfig(file, field, reason) = error else { return false }
-            return file.hasSuffix("bert-tiny/config.json") && field == "max_position_embeddings" && reason.contains("--max-length 65")
+            guard case let ModelError.sequenceTooLong(file, length, limit) = error else { return false }
+            return file.hasSuffix("bert-tiny/config.json") && length == 65 && limit == 64
         }
         #expect(try ModelFolder(path: try fixtureFolder("deberta-v2-absolute")).maximumSequenceLength() == 64)
         #expect(try ModelFolder(path: try fixtureFolder("deberta-v3-tiny")).maximumSequenceLength() == nil)
