@@ -83,19 +83,19 @@ public struct BattleEncoder: Sendable {
         let prompt = cleaned(battle.prompt)
         let first = cleaned(swapped ? battle.responseB : battle.responseA)
         let second = cleaned(swapped ? battle.responseA : battle.responseB)
-        let sequences: [[Int]]
+        let tokens: EncodedTokens
         switch architecture {
         case .pair:
-            sequences = [try pairSequence(prompt: prompt, response: first), try pairSequence(prompt: prompt, response: second)]
+            tokens = .pair(try pairSequence(prompt: prompt, response: first), try pairSequence(prompt: prompt, response: second))
         case .cross:
-            sequences = [try crossSequence(prompt: prompt, a: first, b: second)]
+            tokens = .cross(try crossSequence(prompt: prompt, a: first, b: second))
         }
         var features: [[Float]]?
         if let featureScaling {
             let sides = featureScaling.sides(of: battle)
             features = swapped ? [sides[1], sides[0]] : sides
         }
-        return EncodedView(sequences: sequences, features: features)
+        return EncodedView(tokens: tokens, features: features)
     }
 
     /// S2's clean-up: whitespace runs become one space, non-ASCII characters are dropped.

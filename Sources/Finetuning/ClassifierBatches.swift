@@ -5,16 +5,35 @@ import Prediction
 import Runs
 import Torch
 
-/// What the model reads of one battle in one orientation: its token sequences (two for pair,
-/// one for cross) and, for S3's numeric features, each side's standardised statistics.
+/// The token ids of one battle in one orientation, as its architecture reads them.
+public enum EncodedTokens: Sendable, Equatable {
+    /// Cross: the prompt and both responses in one sequence.
+    case cross([Int])
+    /// Pair: (prompt, first response) and (prompt, second response).
+    case pair([Int], [Int])
+
+    /// The sequences in order: one for cross, two for pair.
+    public var sequences: [[Int]] {
+        switch self {
+        case let .cross(sequence): return [sequence]
+        case let .pair(first, second): return [first, second]
+        }
+    }
+}
+
+/// What the model reads of one battle in one orientation: its tokens and, for the numeric
+/// turn-length features, each side's standardised statistics.
 public struct EncodedView: Sendable, Equatable {
-    public var sequences: [[Int]]
+    public var tokens: EncodedTokens
     public var features: [[Float]]?
 
-    public init(sequences: [[Int]], features: [[Float]]? = nil) {
-        self.sequences = sequences
+    public init(tokens: EncodedTokens, features: [[Float]]? = nil) {
+        self.tokens = tokens
         self.features = features
     }
+
+    /// The sequences in order (one for cross, two for pair).
+    public var sequences: [[Int]] { tokens.sequences }
 
     /// The longest sequence, for length batching.
     public var length: Int { sequences.map(\.count).max() ?? 0 }
@@ -116,11 +135,19 @@ public struct ClassifierRunner {
     public func input(_ rows: [EncodedView]) throws -> ClassifierInput {
         switch classifier.architecture {
         case .cross:
-            let (ids, mask) = try padded(rows.map { $0.sequences[0] })
+            let sequences = try rows.map { row throws(TrainingError) -> [Int] in
+                guard case let .cross(sequence) = row.tokens else { throw TrainingError.invariant("a pair-encoded battle given to a cross classifier") }
+                return sequence
+            }
+            let (ids, mask) = try padded(sequences)
             return .cross(ids: ids, mask: mask)
         case .pair:
-            let (idsA, maskA) = try padded(rows.map { $0.sequences[0] })
-            let (idsB, maskB) = try padded(rows.map { $0.sequences[1] })
+            let pairs = try rows.map { row throws(TrainingError) -> (first: [Int], second: [Int]) in
+                guard case let .pair(first, second) = row.tokens else { throw TrainingError.invariant("a cross-encoded battle given to a pair classifier") }
+                return (first, second)
+            }
+            let (idsA, maskA) = try padded(pairs.map(\.first))
+            let (idsB, maskB) = try padded(pairs.map(\.second))
             var features: (a: Tensor, b: Tensor)?
             if classifier.numericFeatureCount > 0 {
                 let width = classifier.numericFeatureCount
