@@ -27,7 +27,7 @@ extension TrainingError: CustomStringConvertible {
         case let .io(error): return error.description
         case let .metric(error): return error.description
         case let .invalidSetting(message): return message
-        case let .setting(name, problem): return "\(TrainingError.fileName(of: name)) \(problem)"
+        case let .setting(name, problem): return "\(name.snakeCased) \(problem)"
         case let .invariant(message):
             return "internal error: \(message); please report it with the command that led to it"
         case let .unlabelledRow(id):
@@ -40,20 +40,5 @@ extension TrainingError: CustomStringConvertible {
             return "\(path): no training row has the label \(className) (rows per class A, B, tie: "
                 + "\(counts.map(String.init).joined(separator: ", "))); a model must see every class, or it predicts 0 for it"
         }
-    }
-}
-
-extension TrainingError {
-    /// "batchSize" -> "batch_size": a settings field as run files spell it.
-    public static func fileName(of field: String) -> String {
-        var result = ""
-        for character in field {
-            if character.isUppercase {
-                result += "_" + character.lowercased()
-            } else {
-                result.append(character)
-            }
-        }
-        return result
     }
 }

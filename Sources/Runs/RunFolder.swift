@@ -261,18 +261,3 @@ public struct RunFolder: Sendable {
         return String(cString: resolved)
     }
 }
-
-extension String {
-    /// "formatVersion" -> "format_version", to name JSON fields as they appear in the files.
-    var snakeCased: String {
-        var result = ""
-        for character in self {
-            if character.isUppercase {
-                result += "_" + character.lowercased()
-            } else {
-                result.append(character)
-            }
-        }
-        return result
-    }
-}
