@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "Runs", dependencies: ["ArenaData", "Evaluation", "Prediction", "FileIO", "CCrypto"]),
         .target(name: "FeatureModels", dependencies: ["ArenaData", "Evaluation", "Features", "Boosting", "Prediction", "Runs"]),
         .target(
-            name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
+            name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Features", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
         .target(
             name: "Pipelines",
             dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "Report", "FeatureModels", "Finetuning", "Models", "Torch"]),

@@ -78,31 +78,24 @@ public struct FeatureModelSettings: Codable, Sendable, Equatable {
 }
 
 /// Column means and standard deviations of the dense features, fitted on battles and their
-/// swapped copies together so that scaling commutes with the A/B swap.
+/// swapped copies together (``SwapPooledMoments``) so that scaling commutes with the A/B swap.
 public struct Standardizer: Codable, Sendable, Equatable {
     public var means: [Float]
     public var scales: [Float]
 
     public init(fitting matrix: FeatureMatrix) {
         let columns = matrix.columns
-        var sum = [Double](repeating: 0, count: columns)
-        var squares = [Double](repeating: 0, count: columns)
         let swap = HandFeatures.swapPermutation
+        var moments = SwapPooledMoments(columns: columns)
         for row in 0..<matrix.rows {
             let values = matrix.row(row)
-            for (column, value) in zip(0..<columns, values) {
-                // The swapped copy's value in this column.
-                let mirrored = Double(swap.signs[column]) * Double(values[values.startIndex + swap.sourceIndices[column]])
-                sum[column] += Double(value) + mirrored
-                squares[column] += Double(value) * Double(value) + mirrored * mirrored
-            }
+            let given = values.map(Double.init)
+            // The swapped copy's value in each column.
+            let mirrored = (0..<columns).map { Double(swap.signs[$0]) * given[swap.sourceIndices[$0]] }
+            moments.add(given, mirrored: mirrored)
         }
-        let n = Double(max(2 * matrix.rows, 1))
-        means = sum.map { Float($0 / n) }
-        scales = zip(sum, squares).map { total, square in
-            let variance = max(square / n - (total / n) * (total / n), 0)
-            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
-        }
+        means = moments.means.map(Float.init)
+        scales = moments.deviations.map(Float.init)
         // The largest standardised magnitude seen per column, over the rows and their swapped
         // copies (so the bound of a column equals that of its mirror and clipping commutes with
         // the A/B swap).

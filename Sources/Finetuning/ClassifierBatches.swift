@@ -63,22 +63,15 @@ public struct FeatureScaling: Codable, Sendable, Equatable {
         return [HandFeatures.turnLengthColumnsA.map { Double(all[$0]) }, HandFeatures.turnLengthColumnsB.map { Double(all[$0]) }]
     }
 
+    /// Fits the scaling with ``SwapPooledMoments``: a side's statistics in the swapped battle are
+    /// the other side's, so pooling a battle with its swapped copy pools both sides.
     public static func fit(_ battles: [Battle]) -> FeatureScaling {
-        var sum = [Double](repeating: 0, count: count)
-        var squares = [Double](repeating: 0, count: count)
-        var n = 0.0
+        var moments = SwapPooledMoments(columns: count)
         for battle in battles {
-            for side in rawSides(of: battle) {
-                for k in 0..<count {
-                    sum[k] += side[k]
-                    squares[k] += side[k] * side[k]
-                }
-                n += 1
-            }
+            let sides = rawSides(of: battle)
+            moments.add(sides[0], mirrored: sides[1])
         }
-        let mean = sum.map { $0 / max(n, 1) }
-        let deviation = (0..<count).map { k in (max(squares[k] / max(n, 1) - mean[k] * mean[k], 0)).squareRoot() }
-        return FeatureScaling(mean: mean, standardDeviation: deviation.map { $0 > 1e-12 ? $0 : 1 })
+        return FeatureScaling(mean: moments.means, standardDeviation: moments.deviations)
     }
 
     /// The standardised statistics of side A and side B.
