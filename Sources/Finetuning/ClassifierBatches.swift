@@ -161,8 +161,7 @@ public struct ClassifierRunner {
 
     /// Logits under the run's precision (autocast when bfloat16/float16), as float32.
     public func logits(_ input: ClassifierInput) throws -> Tensor {
-        let dtype: DType = precision == .float16 ? .float16 : .bfloat16
-        return try withAutocast(device: device, dtype: dtype, enabled: precision != .float32) {
+        return try precision.autocast(on: device) {
             try classifier.logits(input)
         }.to(.float32)
     }

@@ -10,6 +10,16 @@ public enum Precision: String, Codable, Sendable, CaseIterable {
     case bfloat16
     /// float16 autocast (CUDA).
     case float16
+
+    /// Runs `body` under this precision's autocast on `device` (for float32, with autocast
+    /// switched off).
+    public func autocast<Result>(on device: Device, _ body: () throws -> Result) throws -> Result {
+        switch self {
+        case .float32: return try withAutocast(device: device, enabled: false, body)
+        case .bfloat16: return try withAutocast(device: device, dtype: .bfloat16, body)
+        case .float16: return try withAutocast(device: device, dtype: .float16, body)
+        }
+    }
 }
 
 /// How a transformer classifier is fine-tuned; saved in the run's config.json. Every field

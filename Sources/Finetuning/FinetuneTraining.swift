@@ -82,7 +82,6 @@ public enum FinetuneTraining {
         shouldStop: @escaping (Int, Int) -> Bool = { _, _ in false }
     ) throws -> FinetuneRunResult {
         try settings.validate()
-        guard foldCount >= 1 else { throw TrainingError.setting(name: "folds", problem: "must be at least 1 (got \(foldCount))") }
         var battles = battles
         if settings.dropDuplicates {
             let kept = Duplicates.firstOccurrences(battles)

@@ -142,8 +142,7 @@ public final class BattleEmbedder {
         var lastReport = started
         var doneTexts = done.filter { $0 }.count
         var doneTokens = 0
-        let autocastType: DType? = settings.precision == .bfloat16 ? .bfloat16 : settings.precision == .float16 ? .float16 : nil
-        try withNoGrad { try withAutocast(device: device, dtype: autocastType ?? .bfloat16, enabled: autocastType != nil) {
+        try withNoGrad { try settings.precision.autocast(on: device) {
             for sortedBatch in batches {
                 // Texts a resumed checkpoint already holds are not embedded again.
                 let batch = sortedBatch.filter { !done[$0] }
