@@ -44,16 +44,12 @@ public enum Winner: Int, CaseIterable, Sendable, Codable, Hashable {
 
     /// The A/B swap on class indices: entry k is the index of class k once A and B are
     /// exchanged. The one definition of the swap for labels (``swappedIndex(_:)``) and for
-    /// probability rows (``swapped(_:)``); it equals ``swapped`` on every case.
+    /// probabilities (``WinnerProbabilities/swapped``); it equals ``swapped`` on every case.
     public static let swapPermutation: [Int] = [1, 0, 2]
 
     /// The class index of label `index` after the A/B swap.
     @inlinable
     public static func swappedIndex(_ index: Int) -> Int { swapPermutation[index] }
-
-    /// A row indexed by class (probabilities, counts) as it reads for the A/B-swapped battle.
-    @inlinable
-    public static func swapped<Value>(_ row: [Value]) -> [Value] { swapPermutation.map { row[$0] } }
 }
 
 /// One Chatbot Arena battle: a conversation of one or more user turns, the answers of two

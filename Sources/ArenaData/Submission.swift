@@ -16,10 +16,9 @@ public enum SubmissionFile {
     /// - Parameters:
     ///   - ids: the battle ids, one per row.
     ///   - probabilities: one row of P(A wins), P(B wins), P(tie) per id.
-    /// - Throws: `DataError.invalidArgument` when the counts differ, a row does not hold three
-    ///   values or a value is NaN or infinite; `DataError.writeFailed` when the file cannot be
-    ///   written.
-    public static func write(ids: [String], probabilities: [[Double]], to path: String) throws(DataError) {
+    /// - Throws: `DataError.invalidArgument` when the counts differ or a value is NaN or
+    ///   infinite; `DataError.writeFailed` when the file cannot be written.
+    public static func write(ids: [String], probabilities: [WinnerProbabilities], to path: String) throws(DataError) {
         guard ids.count == probabilities.count else {
             throw DataError.invalidArgument(
                 "\(path): \(ids.count) ids but \(probabilities.count) probability rows; expected one row per id")
@@ -27,10 +26,6 @@ public enum SubmissionFile {
         var writer = CSVWriter()
         writer.write(columns)
         for (id, row) in zip(ids, probabilities) {
-            guard row.count == KaggleColumn.winners.count else {
-                throw DataError.invalidArgument(
-                    "\(path): id \(id): \(row.count) probabilities; expected \(KaggleColumn.winners.count) (\(KaggleColumn.winners.joined(separator: ", ")))")
-            }
             if let bad = row.firstIndex(where: { !$0.isFinite }) {
                 throw DataError.invalidArgument(
                     "\(path): id \(id), column \(KaggleColumn.winners[bad]): \(row[bad]); expected a finite probability")
@@ -241,7 +236,7 @@ public struct SubmissionCheck: Sendable {
     /// The 1-based line on which each row starts.
     public private(set) var lines: [Int] = []
     /// P(A wins), P(B wins), P(tie) for each row; NaN where a value did not parse.
-    public private(set) var probabilities: [[Double]] = []
+    public private(set) var probabilities: [WinnerProbabilities] = []
     /// Everything wrong with the file, in the order found.
     public private(set) var violations: [SubmissionViolation] = []
     /// Row index of the first row with each id.
@@ -280,18 +275,17 @@ public struct SubmissionCheck: Sendable {
         } else {
             rowOfID[id] = ids.count
         }
-        var row: [Double] = []
+        var row = WinnerProbabilities(modelA: .nan, modelB: .nan, tie: .nan)
         var allInRange = true
-        for (column, position) in zip(KaggleColumn.winners, positions.dropFirst()) {
+        for (winner, position) in zip(Winner.allCases, positions.dropFirst()) {
             guard position < record.count else {
-                row.append(.nan)
                 allInRange = false
                 continue
             }
+            let column = winner.kaggleColumn
             let text = record.string(position).trimmingSpaces()
             guard let value = Double(text) else {
                 self.record(.notANumber(path: path, line: line, id: id, column: column, value: text))
-                row.append(.nan)
                 allInRange = false
                 continue
             }
@@ -299,7 +293,7 @@ public struct SubmissionCheck: Sendable {
                 self.record(.outOfRange(path: path, line: line, id: id, column: column, value: value))
                 allInRange = false
             }
-            row.append(value)
+            row[winner] = value
         }
         // A sum is only worth reporting when each value is itself a probability.
         if allInRange {
@@ -328,8 +322,8 @@ public struct SubmissionCheck: Sendable {
     }
 
     /// The probability rows in the order of `ids`, or nil when one of them has no row.
-    public func probabilities(orderedBy ids: [String]) -> [[Double]]? {
-        var rows: [[Double]] = []
+    public func probabilities(orderedBy ids: [String]) -> [WinnerProbabilities]? {
+        var rows: [WinnerProbabilities] = []
         rows.reserveCapacity(ids.count)
         for id in ids {
             guard let row = rowOfID[id] else { return nil }

@@ -1,3 +1,5 @@
+import ArenaData
+
 // Metrics for three-way preference predictions (P(A wins), P(B wins), P(tie)), matching the
 // reference implementations in scikit-learn (checked against fixtures written by
 // tools/make_metric_fixtures.py).
@@ -18,11 +20,9 @@ public enum MetricError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyInput
     /// A label is not a class index in `0..<classes`.
     case labelOutOfRange(row: Int, label: Int, classes: Int)
-    /// A probability row does not have one entry per class.
-    case wrongRowWidth(row: Int, expected: Int, found: Int)
     /// A probability is NaN or infinite.
     case notFinite(row: Int, column: Int, value: Double)
-    /// A parameter (class count, bin count) is out of its range.
+    /// A parameter (the bin count) is out of its range.
     case invalidParameter(name: String, value: Int, expected: String)
 
     public var description: String {
@@ -33,8 +33,6 @@ public enum MetricError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no rows to score; expected at least one probability row and its label"
         case let .labelOutOfRange(row, label, classes):
             return "row \(row): label \(label) is not a class index; expected 0 to \(classes - 1)"
-        case let .wrongRowWidth(row, expected, found):
-            return "row \(row): \(found) probabilities; expected \(expected), one per class"
         case let .notFinite(row, column, value):
             return "row \(row), class \(column): probability \(value); expected a finite number"
         case let .invalidParameter(name, value, expected):
@@ -45,23 +43,22 @@ public enum MetricError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Scores of probabilistic predictions against class labels.
 ///
-/// Every function takes `probabilities` as one row per example with one column per class, and
-/// `labels` as class indices (`Winner.rawValue`: A = 0, B = 1, tie = 2). All rows must have the
-/// same width, and every value must be finite; nothing else about the rows is assumed (they
-/// need not sum to 1).
+/// Every function takes `probabilities` as one row per example and `labels` as class indices
+/// (`Winner.rawValue`: A = 0, B = 1, tie = 2). Every value must be finite; nothing else about
+/// the rows is assumed (they need not sum to 1).
 public enum Metrics {
     /// Multi-class log loss as scikit-learn's `log_loss` computed it when Kaggle scored this
     /// competition: each probability is clipped to `[epsilon, 1 - epsilon]`, each row is
     /// renormalised to sum to 1, and the result is the mean of `-ln p(true class)`.
     ///
     /// - Parameters:
-    ///   - probabilities: `N` rows of `C` probabilities.
-    ///   - labels: `N` class indices in `0..<C`.
+    ///   - probabilities: `N` rows.
+    ///   - labels: `N` class indices in `0..<3`.
     ///   - epsilon: the clipping bound; Kaggle used 1e-15.
-    /// - Throws: `MetricError` for empty input, mismatched counts, uneven rows, non-finite values
-    ///   or a label outside `0..<C`.
-    public static func logLoss(probabilities: [[Double]], labels: [Int], epsilon: Double = 1e-15) throws(MetricError) -> Double {
-        try validate(probabilities: probabilities, labels: labels, classes: nil)
+    /// - Throws: `MetricError` for empty input, mismatched counts, non-finite values or a label
+    ///   outside `0..<3`.
+    public static func logLoss(probabilities: [WinnerProbabilities], labels: [Int], epsilon: Double = 1e-15) throws(MetricError) -> Double {
+        try validate(probabilities: probabilities, labels: labels)
         var total = 0.0
         for (row, label) in zip(probabilities, labels) {
             var sum = 0.0
@@ -74,18 +71,19 @@ public enum Metrics {
     /// The fraction of rows whose most probable class is the label. Equal maxima resolve to the
     /// lowest class index, as numpy's `argmax` does.
     /// - Throws: `MetricError` as `logLoss` does.
-    public static func accuracy(probabilities: [[Double]], labels: [Int]) throws(MetricError) -> Double {
-        try validate(probabilities: probabilities, labels: labels, classes: nil)
+    public static func accuracy(probabilities: [WinnerProbabilities], labels: [Int]) throws(MetricError) -> Double {
+        try validate(probabilities: probabilities, labels: labels)
         var correct = 0
         for (row, label) in zip(probabilities, labels) where predictedClass(row) == label { correct += 1 }
         return Double(correct) / Double(labels.count)
     }
 
-    /// Counts of (true class, predicted class) pairs: `matrix[true][predicted]`, `classes` x
-    /// `classes`. The prediction is the most probable class (lowest index on equal maxima).
-    /// - Throws: `MetricError` as `logLoss` does, and when a row is not `classes` wide.
-    public static func confusionMatrix(probabilities: [[Double]], labels: [Int], classes: Int = 3) throws(MetricError) -> [[Int]] {
-        try validate(probabilities: probabilities, labels: labels, classes: classes)
+    /// Counts of (true class, predicted class) pairs: `matrix[true][predicted]`, 3 x 3. The
+    /// prediction is the most probable class (lowest index on equal maxima).
+    /// - Throws: `MetricError` as `logLoss` does.
+    public static func confusionMatrix(probabilities: [WinnerProbabilities], labels: [Int]) throws(MetricError) -> [[Int]] {
+        try validate(probabilities: probabilities, labels: labels)
+        let classes = Winner.allCases.count
         var matrix = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         for (row, label) in zip(probabilities, labels) { matrix[label][predictedClass(row)] += 1 }
         return matrix
@@ -97,9 +95,9 @@ public enum Metrics {
     /// holds 0 and the last anything above 1. The result is the sum over bins of
     /// `(n_bin / N) * |accuracy_bin - mean confidence_bin|`.
     /// - Throws: `MetricError` as `logLoss` does, and when `bins` is less than 1.
-    public static func expectedCalibrationError(probabilities: [[Double]], labels: [Int], bins: Int = 15) throws(MetricError) -> Double {
+    public static func expectedCalibrationError(probabilities: [WinnerProbabilities], labels: [Int], bins: Int = 15) throws(MetricError) -> Double {
         guard bins >= 1 else { throw .invalidParameter(name: "bins", value: bins, expected: "at least 1") }
-        try validate(probabilities: probabilities, labels: labels, classes: nil)
+        try validate(probabilities: probabilities, labels: labels)
         // The boundaries as numpy's linspace(0, 1, bins + 1) computes them, so that a confidence
         // on a boundary falls in the same bin as in the reference.
         let width = 1.0 / Double(bins)
@@ -128,45 +126,36 @@ public enum Metrics {
     }
 
     /// The share of each class among `labels`: a prediction that ignores the input (the
-    /// class-prior baseline). The result has `classes` entries summing to 1.
-    /// - Throws: `MetricError` for empty input, a label outside `0..<classes`, or `classes` < 1.
-    public static func classPrior(labels: [Int], classes: Int = 3) throws(MetricError) -> [Double] {
-        guard classes >= 1 else { throw .invalidParameter(name: "classes", value: classes, expected: "at least 1") }
+    /// class-prior baseline), summing to 1.
+    /// - Throws: `MetricError` for empty input or a label outside `0..<3`.
+    public static func classPrior(labels: [Int]) throws(MetricError) -> WinnerProbabilities {
         guard !labels.isEmpty else { throw .emptyInput }
-        var counts = Array(repeating: 0, count: classes)
+        var counts = WinnerProbabilities(modelA: 0, modelB: 0, tie: 0)
         for (row, label) in labels.enumerated() {
-            guard (0..<classes).contains(label) else { throw .labelOutOfRange(row: row, label: label, classes: classes) }
+            guard counts.indices.contains(label) else { throw .labelOutOfRange(row: row, label: label, classes: counts.count) }
             counts[label] += 1
         }
-        return counts.map { Double($0) / Double(labels.count) }
+        return counts.mapValues { $0 / Double(labels.count) }
     }
 
     // MARK: - Helpers
 
-    /// Checks the shapes and values every metric needs: one row per label, every row as wide as
-    /// the first (or `classes` when given), finite values, labels within the row width.
-    private static func validate(probabilities: [[Double]], labels: [Int], classes: Int?) throws(MetricError) {
-        if let classes, classes < 1 { throw .invalidParameter(name: "classes", value: classes, expected: "at least 1") }
+    /// Checks what every metric needs: one row per label, finite values, class-index labels.
+    private static func validate(probabilities: [WinnerProbabilities], labels: [Int]) throws(MetricError) {
         guard probabilities.count == labels.count else {
             throw .countMismatch(rows: probabilities.count, labels: labels.count)
         }
-        guard let first = probabilities.first else { throw .emptyInput }
-        let width = classes ?? first.count
+        guard !probabilities.isEmpty else { throw .emptyInput }
         for (index, (row, label)) in zip(probabilities, labels).enumerated() {
-            guard row.count == width, width > 0 else { throw .wrongRowWidth(row: index, expected: max(width, 1), found: row.count) }
             for (column, value) in row.enumerated() where !value.isFinite {
                 throw .notFinite(row: index, column: column, value: value)
             }
-            guard (0..<width).contains(label) else { throw .labelOutOfRange(row: index, label: label, classes: width) }
+            guard row.indices.contains(label) else { throw .labelOutOfRange(row: index, label: label, classes: row.count) }
         }
     }
 
     /// The index of the largest value; the lowest such index on ties.
-    private static func predictedClass(_ row: [Double]) -> Int {
-        var best = 0
-        for index in row.indices.dropFirst() where row[index] > row[best] { best = index }
-        return best
-    }
+    private static func predictedClass(_ row: WinnerProbabilities) -> Int { row.mostLikely.rawValue }
 
     private static func clip(_ value: Double, _ epsilon: Double) -> Double {
         min(max(value, epsilon), 1 - epsilon)

@@ -12,7 +12,7 @@ struct FoldCheckpoint: Codable {
     var fold: Int
     var bestIteration: Int
     var rows: [Int]
-    var predictions: [[Double]]
+    var predictions: [WinnerProbabilities]
     var seconds: Double
     /// The validation log loss after each round.
     var history: [Double]?
@@ -35,7 +35,7 @@ public struct FeatureRunResult {
     public var artifact: FeatureModelArtifact
     public var folds: [Int]
     /// Final out-of-fold predictions (swap-averaged, calibrated, edge-case rules applied).
-    public var outOfFold: [[Double]]
+    public var outOfFold: [WinnerProbabilities]
     public var metrics: RunMetrics
     /// Out-of-fold log loss after each step: "model", "calibrated", "edge cases".
     public var stepLogLoss: [(step: String, logLoss: Double)]
@@ -158,7 +158,7 @@ public enum FeatureModelTraining {
     }
 
     /// Predictions for `rows`, swap-averaged when asked.
-    static func predict(_ trained: TrainedBooster, table: FeatureTable, rows: [Int], swapAveraging: Bool) throws -> [[Double]] {
+    static func predict(_ trained: TrainedBooster, table: FeatureTable, rows: [Int], swapAveraging: Bool) throws -> [WinnerProbabilities] {
         let direct = try rowsOfThree(trained.predict(table.matrix(rows: rows)))
         guard swapAveraging else { return direct }
         let mirrored = try rowsOfThree(trained.predict(table.matrix(rows: rows, swapped: true)))
@@ -167,7 +167,7 @@ public enum FeatureModelTraining {
 
     /// Predictions of a saved booster (all rounds up to its best) for `rows`.
     static func predict(_ booster: Booster, bestIteration: Int, table: FeatureTable, rows: [Int], swapAveraging: Bool) throws
-        -> [[Double]]
+        -> [WinnerProbabilities]
     {
         let range = 0..<(bestIteration + 1)
         let direct = try rowsOfThree(booster.predict(table.matrix(rows: rows), iterationRange: range))
@@ -176,7 +176,7 @@ public enum FeatureModelTraining {
         return SwapAveraging.combine(direct: direct, swapped: mirrored)
     }
 
-    static func rowsOfThree(_ flat: [Float]) throws(TrainingError) -> [[Double]] {
+    static func rowsOfThree(_ flat: [Float]) throws(TrainingError) -> [WinnerProbabilities] {
         guard flat.count % 3 == 0 else {
             throw TrainingError.invariant("XGBoost returned \(flat.count) values; expected 3 per row")
         }
@@ -196,10 +196,10 @@ public enum FeatureModelTraining {
 
     /// Predicts `battles` with a saved run: the mean of the fold models (each swap-averaged when
     /// the run was), then the run's temperature and edge-case rules.
-    public static func predict(battles: [Battle], artifact: FeatureModelArtifact, runPath: String) throws -> [[Double]] {
+    public static func predict(battles: [Battle], artifact: FeatureModelArtifact, runPath: String) throws -> [WinnerProbabilities] {
         let table = try artifact.featurizer.table(for: battles)
         let rows = Array(battles.indices)
-        var foldPredictions: [[[Double]]] = []
+        var foldPredictions: [[WinnerProbabilities]] = []
         for fold in 0..<artifact.folds {
             let path = runPath + "/" + FeatureModelArtifact.boosterFile(fold: fold)
             let booster: Booster
@@ -228,7 +228,7 @@ struct FeatureFoldFitter: FoldFitter {
         var booster: Booster
         var bestIteration: Int
         var history: [Double]
-        var predictions: [[Double]]
+        var predictions: [WinnerProbabilities]
     }
 
     let table: FeatureTable
@@ -281,5 +281,5 @@ struct FeatureFoldFitter: FoldFitter {
         return Outcome(booster: trained.booster, bestIteration: trained.bestIteration, history: trained.validationHistory, predictions: predictions)
     }
 
-    func predictions(of outcome: Outcome) -> [[Double]] { outcome.predictions }
+    func predictions(of outcome: Outcome) -> [WinnerProbabilities] { outcome.predictions }
 }

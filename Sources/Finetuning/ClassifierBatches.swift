@@ -167,18 +167,19 @@ public struct ClassifierRunner {
     }
 
     /// Probabilities [rows][3] for `rows`, in order, batched by length, dropout off, no gradients.
-    public func probabilities(_ rows: [EncodedView], batchSize: Int) throws -> [[Double]] {
+    public func probabilities(_ rows: [EncodedView], batchSize: Int) throws -> [WinnerProbabilities] {
         let wasTraining = classifier.training
         classifier.training = false
         defer { classifier.training = wasTraining }
-        var result = [[Double]](repeating: [], count: rows.count)
+        var result = [WinnerProbabilities](repeating: .uniform, count: rows.count)
         try withNoGrad {
             for batch in LengthBatching.batches(lengths: rows.map(\.length), maxBatchSize: batchSize) {
                 let logits = try self.logits(try input(batch.map { rows[$0] }))
                 let values = try logits.softmax(dim: -1).floats()
-                for (offset, row) in batch.enumerated() {
-                    result[row] = (0..<3).map { Double(values[offset * 3 + $0]) }
+                guard let probabilities = WinnerProbabilities.rows(ofFlat: values), probabilities.count == batch.count else {
+                    throw TrainingError.invariant("the classifier gave \(values.count) probabilities for \(batch.count) rows; expected 3 per row")
                 }
+                for (row, probability) in zip(batch, probabilities) { result[row] = probability }
             }
         }
         return result
@@ -186,7 +187,7 @@ public struct ClassifierRunner {
 
     /// Probabilities for encoded battles, averaged with the swapped battles' when they are
     /// encoded.
-    public func predict(_ battles: [EncodedBattle], batchSize: Int) throws -> [[Double]] {
+    public func predict(_ battles: [EncodedBattle], batchSize: Int) throws -> [WinnerProbabilities] {
         let direct = try probabilities(battles.map(\.direct), batchSize: batchSize)
         let swappedRows = battles.compactMap(\.swapped)
         guard swappedRows.count == battles.count, !battles.isEmpty else { return direct }

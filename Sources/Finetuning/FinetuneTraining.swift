@@ -37,7 +37,7 @@ public struct FinetuneRunResult {
     public var validatedRows: [Int]
     public var validatedBattles: [Battle]
     public var folds: [Int]
-    public var predictions: [[Double]]
+    public var predictions: [WinnerProbabilities]
     public var metrics: RunMetrics
     public var stepLogLoss: [(step: String, logLoss: Double)]
     public var records: [StepRecord]
@@ -193,7 +193,7 @@ public enum FinetuneTraining {
     public static func predict(
         battles: [Battle], artifact: FinetuneArtifact, runPath: String, device: Device, batchSize: Int? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
-    ) throws -> [[Double]] {
+    ) throws -> [WinnerProbabilities] {
         try FinetunedModel(artifact: artifact, runPath: runPath, device: device).predict(battles, batchSize: batchSize, progress: progress)
     }
 }
@@ -233,10 +233,10 @@ public final class FinetunedModel {
     }
 
     /// P(A), P(B), P(tie) for each battle, in order.
-    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Double]] {
+    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [WinnerProbabilities] {
         guard !battles.isEmpty else { return [] }
         let encoded = try encoder.encodeAll(battles, swapped: artifact.settings.swapAveraging)
-        var foldPredictions: [[[Double]]] = []
+        var foldPredictions: [[WinnerProbabilities]] = []
         for (fold, runner) in runners.enumerated() {
             foldPredictions.append(try runner.predict(encoded, batchSize: batchSize ?? artifact.settings.batchSize * 2))
             progress(fold + 1, runners.count)
@@ -309,5 +309,5 @@ struct FinetuneFoldFitter: FoldFitter {
         return outcome
     }
 
-    func predictions(of outcome: FoldOutcome) -> [[Double]] { outcome.validationPredictions }
+    func predictions(of outcome: FoldOutcome) -> [WinnerProbabilities] { outcome.validationPredictions }
 }

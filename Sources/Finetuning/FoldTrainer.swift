@@ -21,7 +21,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
 public struct FoldOutcome: Codable, Sendable {
     public var fold: Int
     /// Predictions of the validation rows (swap-averaged when set) by the best weights.
-    public var validationPredictions: [[Double]]
+    public var validationPredictions: [WinnerProbabilities]
     public var bestStep: Int
     public var bestLoss: Double
     public var records: [StepRecord]
@@ -38,7 +38,7 @@ struct FoldState: Codable {
     var step: Int
     var bestStep: Int?
     var bestLoss: Double?
-    var bestPredictions: [[Double]]?
+    var bestPredictions: [WinnerProbabilities]?
     var evaluationsWithoutImprovement: Int
     /// The factor ReduceLROnPlateau has brought the schedule down to (1 without it).
     var learningRateScale: Double = 1

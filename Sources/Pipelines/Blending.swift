@@ -31,7 +31,7 @@ public enum Blending {
         public var ids: [String]
         public var folds: [Int]
         public var labels: [Int]
-        public var predictions: [[Double]]
+        public var predictions: [WinnerProbabilities]
         public var metrics: RunMetrics
     }
 

@@ -59,7 +59,7 @@ public final class RunPredictor {
 
     /// P(A), P(B), P(tie) for each battle, in order. `batchSize` (fine-tuned runs) is the
     /// number of battles per forward pass.
-    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Double]] {
+    public func predict(_ battles: [Battle], batchSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> [WinnerProbabilities] {
         switch model {
         case .prior(let prior):
             return Ensemble.mean(prior.folds.map { $0.predict(battles) })

@@ -1,3 +1,4 @@
+import ArenaData
 import Evaluation
 
 #if canImport(Glibc)
@@ -15,20 +16,20 @@ public struct TemperatureScaling: Codable, Sendable, Equatable {
     public init(temperature: Double = 1) { self.temperature = temperature }
 
     /// Applies the temperature to one row of probabilities.
-    public func apply(_ row: [Double]) -> [Double] {
+    public func apply(_ row: WinnerProbabilities) -> WinnerProbabilities {
         guard temperature != 1 else { return row }
-        let logits = row.map { log(max($0, 1e-15)) / temperature }
+        let logits = row.mapValues { log(max($0, 1e-15)) / temperature }
         let top = logits.max() ?? 0
-        let exps = logits.map { exp($0 - top) }
+        let exps = logits.mapValues { exp($0 - top) }
         let total = exps.reduce(0, +)
-        return exps.map { $0 / total }
+        return exps.mapValues { $0 / total }
     }
 
-    public func apply(_ rows: [[Double]]) -> [[Double]] { rows.map(apply) }
+    public func apply(_ rows: [WinnerProbabilities]) -> [WinnerProbabilities] { rows.map(apply) }
 
     /// The temperature in [0.25, 4] that minimises the log loss of `probabilities` against
     /// `labels` (golden-section search on log T; the loss is unimodal in T).
-    public static func fit(probabilities: [[Double]], labels: [Int]) throws(MetricError) -> TemperatureScaling {
+    public static func fit(probabilities: [WinnerProbabilities], labels: [Int]) throws(MetricError) -> TemperatureScaling {
         func loss(_ logT: Double) throws(MetricError) -> Double {
             try Metrics.logLoss(probabilities: TemperatureScaling(temperature: exp(logT)).apply(probabilities), labels: labels)
         }

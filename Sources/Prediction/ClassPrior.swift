@@ -6,21 +6,21 @@ import Evaluation
 /// (1.0972 on the full Kaggle training file).
 public struct ClassPriorModel: Codable, Sendable, Equatable {
     /// P(A wins), P(B wins), P(tie).
-    public var probabilities: [Double]
+    public var probabilities: WinnerProbabilities
 
     /// Fits the prior to the labels of `battles`.
     public init(fitting battles: [Battle]) throws(TrainingError) {
         let labels = battles.compactMap { $0.winner?.rawValue }
         guard !labels.isEmpty else { throw TrainingError.invalidSetting("the class prior needs labelled rows") }
-        do { probabilities = try Metrics.classPrior(labels: labels, classes: Winner.allCases.count) } catch {
+        do { probabilities = try Metrics.classPrior(labels: labels) } catch {
             throw TrainingError.metric(error)
         }
     }
 
-    public init(probabilities: [Double]) { self.probabilities = probabilities }
+    public init(probabilities: WinnerProbabilities) { self.probabilities = probabilities }
 
     /// The prior for each battle.
-    public func predict(_ battles: [Battle]) -> [[Double]] {
+    public func predict(_ battles: [Battle]) -> [WinnerProbabilities] {
         Array(repeating: probabilities, count: battles.count)
     }
 }

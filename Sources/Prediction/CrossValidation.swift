@@ -8,7 +8,7 @@ public struct CrossValidationResult<Model> {
     /// The fold of each row.
     public var folds: [Int]
     /// Out-of-fold P(A), P(B), P(tie) per row, in input order.
-    public var outOfFold: [[Double]]
+    public var outOfFold: [WinnerProbabilities]
     public var metrics: RunMetrics
 }
 
@@ -19,7 +19,7 @@ public enum CrossValidation {
     public static func run<Model>(
         battles: [Battle], folds: Int, seed: UInt64,
         fit: @escaping (_ fold: Int, _ training: [Battle]) throws -> Model,
-        predict: @escaping (Model, [Battle]) throws -> [[Double]]
+        predict: @escaping (Model, [Battle]) throws -> [WinnerProbabilities]
     ) throws -> CrossValidationResult<Model> {
         let kfold = try KFold(labels: try KFold.labels(of: battles), folds: folds, seed: seed)
         let result = try kfold.run(
@@ -41,7 +41,7 @@ public enum CrossValidation {
     }
 
     /// The out-of-fold predictions as CSV: id, fold, label, and the three probabilities.
-    public static func outOfFoldCSV(battles: [Battle], folds: [Int], predictions: [[Double]]) -> String {
+    public static func outOfFoldCSV(battles: [Battle], folds: [Int], predictions: [WinnerProbabilities]) -> String {
         var writer = CSVWriter()
         writer.write(["id", "fold", "label"] + KaggleColumn.winners)
         for (row, battle) in battles.enumerated() {

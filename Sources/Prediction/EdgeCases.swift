@@ -24,7 +24,7 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
 
     public struct Rule: Codable, Sendable, Equatable {
         /// P(A), P(B), P(tie) given to battles in this case.
-        public var probabilities: [Double]
+        public var probabilities: WinnerProbabilities
         /// Training rows in this case.
         public var rows: Int
         /// Whether predictions use the rule.
@@ -59,7 +59,7 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
 
     /// Per-case answers learned from labelled battles and their swapped copies, with the
     /// number of original rows in each case.
-    public static func answers(from battles: [Battle]) -> [Case: (probabilities: [Double], rows: Int)] {
+    public static func answers(from battles: [Battle]) -> [Case: (probabilities: WinnerProbabilities, rows: Int)] {
         var counts: [Case: [Double]] = [:]
         var rows: [Case: Int] = [:]
         var prior = [0.0, 0.0, 0.0]
@@ -78,10 +78,10 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
         }
         let total = prior.reduce(0, +)
         let priorShare = total > 0 ? prior.map { $0 / total } : [1.0 / 3, 1.0 / 3, 1.0 / 3]
-        var result: [Case: (probabilities: [Double], rows: Int)] = [:]
+        var result: [Case: (probabilities: WinnerProbabilities, rows: Int)] = [:]
         for (category, count) in counts {
             let n = count.reduce(0, +)
-            let probabilities = (0..<3).map { (count[$0] + smoothing * priorShare[$0]) / (n + smoothing) }
+            let probabilities = WinnerProbabilities { (count[$0.rawValue] + smoothing * priorShare[$0.rawValue]) / (n + smoothing) }
             result[category] = (probabilities, rows[category] ?? 0)
         }
         return result
@@ -94,9 +94,9 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
     ///   - battles: the labelled training rows.
     ///   - folds: the fold of each row.
     ///   - outOfFold: the model's out-of-fold predictions.
-    public static func select(battles: [Battle], folds: [Int], outOfFold: [[Double]]) throws(MetricError) -> EdgeCaseRules {
+    public static func select(battles: [Battle], folds: [Int], outOfFold: [WinnerProbabilities]) throws(MetricError) -> EdgeCaseRules {
         let foldCount = (folds.max() ?? 0) + 1
-        var ruleOutOfFold: [Int: [Double]] = [:]
+        var ruleOutOfFold: [Int: WinnerProbabilities] = [:]
         for fold in 0..<foldCount {
             let training = battles.indices.filter { folds[$0] != fold }.map { battles[$0] }
             let answers = answers(from: training)
@@ -129,7 +129,7 @@ public struct EdgeCaseRules: Codable, Sendable, Equatable {
     }
 
     /// `predictions` with the enabled rules' answers put in for battles in those cases.
-    public func apply(to predictions: [[Double]], battles: [Battle]) -> [[Double]] {
+    public func apply(to predictions: [WinnerProbabilities], battles: [Battle]) -> [WinnerProbabilities] {
         zip(predictions, battles).map { prediction, battle in
             guard let category = Self.category(of: battle), let rule = rules[category.rawValue], rule.enabled else {
                 return prediction

@@ -1,3 +1,4 @@
+import ArenaData
 import Evaluation
 import Foundation
 
@@ -10,7 +11,7 @@ import Darwin
 /// Combining the predictions of several models.
 public enum Ensemble {
     /// The element-wise mean of several models' probability rows (all of the same shape).
-    public static func mean(_ predictions: [[[Double]]]) -> [[Double]] {
+    public static func mean(_ predictions: [[WinnerProbabilities]]) -> [WinnerProbabilities] {
         guard let first = predictions.first else { return [] }
         var sum = first
         for other in predictions.dropFirst() {
@@ -19,15 +20,15 @@ public enum Ensemble {
             }
         }
         let scale = 1 / Double(predictions.count)
-        return sum.map { row in row.map { $0 * scale } }
+        return sum.map { row in row.mapValues { $0 * scale } }
     }
 }
 
 extension Ensemble {
     /// The weighted mean of several models' probability rows (`weights` sum to 1).
-    public static func weightedMean(_ predictions: [[[Double]]], weights: [Double]) -> [[Double]] {
+    public static func weightedMean(_ predictions: [[WinnerProbabilities]], weights: [Double]) -> [WinnerProbabilities] {
         guard let first = predictions.first else { return [] }
-        var sum = first.map { $0.map { $0 * weights[0] } }
+        var sum = first.map { $0.mapValues { $0 * weights[0] } }
         for (model, weight) in zip(predictions.dropFirst(), weights.dropFirst()) {
             for row in sum.indices {
                 for column in sum[row].indices { sum[row][column] += weight * model[row][column] }
@@ -40,7 +41,7 @@ extension Ensemble {
     /// `predictions` against `labels`. The loss of a mixture is convex in its weights, so
     /// exponentiated-gradient descent on the simplex (mirror descent) finds the optimum; it
     /// starts from equal weights and stops when the loss no longer moves.
-    public static func fitWeights(_ predictions: [[[Double]]], labels: [Int], iterations: Int = 5_000) throws(MetricError) -> [Double] {
+    public static func fitWeights(_ predictions: [[WinnerProbabilities]], labels: [Int], iterations: Int = 5_000) throws(MetricError) -> [Double] {
         let models = predictions.count
         guard models > 0 else { return [] }
         guard models > 1 else { return [1] }

@@ -15,7 +15,7 @@ public protocol FoldFitter {
     func fit(fold: Int, training: [Int], heldOut: [Int]) throws -> Outcome
 
     /// The held-out predictions of `outcome`: P(A), P(B), P(tie) per held-out row, in order.
-    func predictions(of outcome: Outcome) -> [[Double]]
+    func predictions(of outcome: Outcome) -> [WinnerProbabilities]
 }
 
 extension FoldFitter {
@@ -65,7 +65,7 @@ public struct KFold: Sendable, Equatable {
     /// others are fitted; then the held-out predictions are gathered by row.
     public func run<Fitter: FoldFitter>(_ fitter: Fitter) throws -> KFoldResult<Fitter.Outcome> {
         var outcomes: [Fitter.Outcome] = []
-        var predictionByRow: [Int: [Double]] = [:]
+        var predictionByRow: [Int: WinnerProbabilities] = [:]
         for fold in 0..<count {
             let heldOut = heldOut(fold: fold)
             let outcome = try fitter.resumed(fold: fold, heldOut: heldOut)
@@ -79,7 +79,7 @@ public struct KFold: Sendable, Equatable {
         }
         let rows = predictionByRow.keys.sorted()
         return KFoldResult(
-            outcomes: outcomes, rows: rows, folds: rows.map { assignment[$0] }, predictions: rows.map { predictionByRow[$0] ?? [] })
+            outcomes: outcomes, rows: rows, folds: rows.map { assignment[$0] }, predictions: rows.compactMap { predictionByRow[$0] })
     }
 }
 
@@ -89,23 +89,23 @@ public struct KFoldResult<Outcome> {
     public var outcomes: [Outcome]
     public var rows: [Int]
     public var folds: [Int]
-    public var predictions: [[Double]]
+    public var predictions: [WinnerProbabilities]
 }
 
 /// A fitter from two closures, for models without checkpoints (the class prior, tests).
 public struct ClosureFoldFitter<Model>: FoldFitter {
     public let fit: (_ fold: Int, _ training: [Int]) throws -> Model
-    public let predict: (_ model: Model, _ heldOut: [Int]) throws -> [[Double]]
+    public let predict: (_ model: Model, _ heldOut: [Int]) throws -> [WinnerProbabilities]
 
-    public init(fit: @escaping (Int, [Int]) throws -> Model, predict: @escaping (Model, [Int]) throws -> [[Double]]) {
+    public init(fit: @escaping (Int, [Int]) throws -> Model, predict: @escaping (Model, [Int]) throws -> [WinnerProbabilities]) {
         self.fit = fit
         self.predict = predict
     }
 
-    public func fit(fold: Int, training: [Int], heldOut: [Int]) throws -> (model: Model, predictions: [[Double]]) {
+    public func fit(fold: Int, training: [Int], heldOut: [Int]) throws -> (model: Model, predictions: [WinnerProbabilities]) {
         let model = try fit(fold, training)
         return (model, try predict(model, heldOut))
     }
 
-    public func predictions(of outcome: (model: Model, predictions: [[Double]])) -> [[Double]] { outcome.predictions }
+    public func predictions(of outcome: (model: Model, predictions: [WinnerProbabilities])) -> [WinnerProbabilities] { outcome.predictions }
 }

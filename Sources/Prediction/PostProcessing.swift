@@ -7,13 +7,13 @@ public struct PostProcessing {
     public var temperature: TemperatureScaling?
     public var edgeCases: EdgeCaseRules?
     /// The predictions after every step.
-    public var predictions: [[Double]]
+    public var predictions: [WinnerProbabilities]
     /// The log loss after each step: "model", then "calibrated" and "edge cases" when done.
     public var steps: [(step: String, logLoss: Double)]
 
     /// Fits the steps asked for on `predictions` of `battles` (their labels and folds).
     public static func fit(
-        predictions: [[Double]], battles: [Battle], labels: [Int], folds: [Int], calibrate: Bool, edgeCases: Bool
+        predictions: [WinnerProbabilities], battles: [Battle], labels: [Int], folds: [Int], calibrate: Bool, edgeCases: Bool
     ) throws -> PostProcessing {
         var result = PostProcessing(
             temperature: nil, edgeCases: nil, predictions: predictions,
@@ -44,8 +44,8 @@ public struct PostProcessing {
     /// the temperature, then the edge-case answers (each when the run fitted one). The one place
     /// the order is written; training fits the steps in the same order (``fit``).
     public static func apply(
-        foldPredictions: [[[Double]]], temperature: TemperatureScaling?, edgeCases: EdgeCaseRules?, battles: [Battle]
-    ) -> [[Double]] {
+        foldPredictions: [[WinnerProbabilities]], temperature: TemperatureScaling?, edgeCases: EdgeCaseRules?, battles: [Battle]
+    ) -> [WinnerProbabilities] {
         var probabilities = Ensemble.mean(foldPredictions)
         if let temperature { probabilities = temperature.apply(probabilities) }
         if let edgeCases { probabilities = edgeCases.apply(to: probabilities, battles: battles) }

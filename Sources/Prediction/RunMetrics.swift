@@ -1,3 +1,4 @@
+import ArenaData
 import Evaluation
 
 /// The scores of a run; `metrics.json` in the run folder.
@@ -32,7 +33,7 @@ public struct RunMetrics: Codable, Sendable, Equatable {
 
 extension RunMetrics {
     /// The metrics of out-of-fold predictions, overall and per fold.
-    public init(outOfFold: [[Double]], labels: [Int], folds: [Int]) throws(MetricError) {
+    public init(outOfFold: [WinnerProbabilities], labels: [Int], folds: [Int]) throws(MetricError) {
         let foldCount = (folds.max() ?? 0) + 1
         var perFold: [Fold] = []
         for fold in 0..<foldCount {

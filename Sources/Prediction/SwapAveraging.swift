@@ -7,14 +7,10 @@ import ArenaData
 public enum SwapAveraging {
     /// A row of P(A), P(B), P(tie) for the swapped battle, expressed for the original one.
     @inlinable
-    public static func swapBack(_ row: [Double]) -> [Double] {
-        Winner.swapped(row)
-    }
+    public static func swapBack(_ row: WinnerProbabilities) -> WinnerProbabilities { row.swapped }
 
     /// Averages `direct[i]` with the swapped-back `swapped[i]`.
-    public static func combine(direct: [[Double]], swapped: [[Double]]) -> [[Double]] {
-        zip(direct, swapped).map { forward, backward in
-            zip(forward, Winner.swapped(backward)).map { ($0 + $1) / 2 }
-        }
+    public static func combine(direct: [WinnerProbabilities], swapped: [WinnerProbabilities]) -> [WinnerProbabilities] {
+        zip(direct, swapped).map { forward, backward in forward.combined(with: backward.swapped) { ($0 + $1) / 2 } }
     }
 }

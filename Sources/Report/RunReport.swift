@@ -90,27 +90,15 @@ public struct RunReport: Sendable {
             metrics = try RunFolder.readJSON(RunMetrics.self, runPath: trimmed, name: "metrics.json")
         } catch { throw .run(error) }
         let oofPath = trimmed + "/oof.csv"
-        let oof = try readCSV(oofPath, required: true) ?? []
-        guard let header = oof.first else { throw .malformed(path: oofPath, line: 1, reason: "empty file, expected a header") }
-        let labelColumn = try column("label", in: header, path: oofPath)
-        let probabilityColumns = try KaggleColumn.winners.map { name throws(ReportError) in try column(name, in: header, path: oofPath) }
+        guard FileManager.default.fileExists(atPath: oofPath) else { throw .missingFile(path: oofPath) }
+        let oof: OutOfFoldPredictions
+        do { oof = try OutOfFoldPredictions.read(runPath: trimmed) } catch { throw .run(error) }
         var confidence: [Double] = [], correct: [Bool] = []
-        for (offset, row) in oof.dropFirst().enumerated() {
-            let line = offset + 2
-            guard row.count == header.count else {
-                throw .malformed(path: oofPath, line: line, reason: "\(row.count) fields, expected \(header.count)")
-            }
-            var probabilities: [Double] = []
-            for index in probabilityColumns {
-                guard let value = Double(row[index]) else {
-                    throw .malformed(path: oofPath, line: line, reason: "'\(row[index])' in column \(header[index]) is not a number")
-                }
-                probabilities.append(value)
-            }
-            guard let label = Winner(name: row[labelColumn]) else { continue }
-            let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+        for (probabilities, label) in zip(oof.probabilities, oof.labels) {
+            guard let label else { continue }
+            let top = probabilities.mostLikely
             confidence.append(probabilities[top])
-            correct.append(top == label.rawValue)
+            correct.append(top.rawValue == label)
         }
         var importances: [(feature: String, gain: Double)]?
         let importancePath = trimmed + "/importances.csv"

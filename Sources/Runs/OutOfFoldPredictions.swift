@@ -8,7 +8,7 @@ public struct OutOfFoldPredictions: Sendable {
     public var folds: [Int]
     /// Class index of the label (nil when the row has none).
     public var labels: [Int?]
-    public var probabilities: [[Double]]
+    public var probabilities: [WinnerProbabilities]
 
     /// Reads `runPath/oof.csv` (id, fold, label, winner_model_a, winner_model_b, winner_tie).
     public static func read(runPath: String) throws(RunError) -> OutOfFoldPredictions {
@@ -33,8 +33,7 @@ public struct OutOfFoldPredictions: Sendable {
                 guard fields.count == header.count, let f = Int(fields[fold]) else {
                     throw RunError.corruptRun(path: path, reason: "line \(record.line): expected \(header.count) fields and an integer fold")
                 }
-                let values = winners.compactMap { Double(fields[$0]) }
-                guard values.count == 3 else {
+                guard let values = WinnerProbabilities(winners.compactMap({ Double(fields[$0]) })) else {
                     throw RunError.corruptRun(path: path, reason: "line \(record.line): the three probabilities must be numbers")
                 }
                 result.ids.append(fields[id])

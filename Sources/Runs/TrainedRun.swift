@@ -11,7 +11,7 @@ public struct TrainedRun {
     public var outOfFoldCSV: String
 
     /// The rows predicted out of fold (or on validation) with their fold and prediction.
-    public init(metrics: RunMetrics, battles: [Battle], folds: [Int], predictions: [[Double]]) {
+    public init(metrics: RunMetrics, battles: [Battle], folds: [Int], predictions: [WinnerProbabilities]) {
         self.init(
             metrics: metrics, rows: battles.count,
             outOfFoldCSV: CrossValidation.outOfFoldCSV(battles: battles, folds: folds, predictions: predictions))

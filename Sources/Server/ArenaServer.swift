@@ -27,7 +27,7 @@ public enum ArenaServer {
             let battles = try PredictRequest.battles(from: Array(body.readableBytesView), maxBattles: maxBattles)
             let probabilities = try await service.predict(battles)
             return PredictResponse(predictions: zip(battles, probabilities).map { battle, row in
-                Prediction(id: battle.id, winnerModelA: row[0], winnerModelB: row[1], winnerTie: row[2])
+                Prediction(id: battle.id, winnerModelA: row.modelA, winnerModelB: row.modelB, winnerTie: row.tie)
             })
         }
         return router
@@ -56,7 +56,7 @@ public actor PredictionService {
         runPath = predictor.runPath
     }
 
-    public func predict(_ battles: [Battle]) throws -> [[Double]] {
+    public func predict(_ battles: [Battle]) throws -> [WinnerProbabilities] {
         do {
             return try predictor.predict(battles)
         } catch {

@@ -17,7 +17,7 @@ import Testing
         """
     static let ids = ["1", "2", "3", "4"]
     static let labels = [0, 1, 2, 0]
-    static let goodProbabilities = [[0.7, 0.2, 0.1], [0.3, 0.5, 0.2], [0.25, 0.25, 0.5], [0.2, 0.6, 0.2]]
+    static let goodProbabilities: [WinnerProbabilities] = [[0.7, 0.2, 0.1], [0.3, 0.5, 0.2], [0.25, 0.25, 0.5], [0.2, 0.6, 0.2]]
 
     /// Writes the labels and a submission of `rows` (one CSV line each, after the header),
     /// runs `arena evaluate` on them and returns the result.

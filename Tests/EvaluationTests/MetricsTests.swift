@@ -1,3 +1,4 @@
+import ArenaData
 import Evaluation
 import Foundation
 import Testing
@@ -11,7 +12,7 @@ private func isClose(_ actual: Double, _ expected: Double, tolerance: Double = 1
 private struct MetricFixtures: Decodable {
     struct Case: Decodable {
         var name: String
-        var probabilities: [[Double]]
+        var probabilities: [WinnerProbabilities]
         var labels: [Int]
         var logLoss: Double
         var accuracy: Double
@@ -61,7 +62,7 @@ private struct MetricFixtures: Decodable {
 @Suite struct HandComputedMetricTests {
     @Test func uniformPredictionScoresLnThree() throws {
         // Each row is 1/3 everywhere: nothing clips, rows sum to 1, -ln(1/3) = ln 3.
-        let rows = Array(repeating: [1.0 / 3, 1.0 / 3, 1.0 / 3], count: 4)
+        let rows = Array(repeating: WinnerProbabilities.uniform, count: 4)
         let loss = try Metrics.logLoss(probabilities: rows, labels: [0, 1, 2, 1])
         #expect(isClose(loss, 1.0986122886681098))
     }
@@ -96,14 +97,14 @@ private struct MetricFixtures: Decodable {
 
     @Test func accuracyBreaksTiesTowardTheLowestClass() throws {
         // Predictions: 0 (tie of 0 and 1), 1 (tie of 1 and 2), 2, 0 (all equal): 3 of 4 right.
-        let rows = [[0.4, 0.4, 0.2], [0.2, 0.4, 0.4], [0.1, 0.2, 0.7], [1.0 / 3, 1.0 / 3, 1.0 / 3]]
+        let rows: [WinnerProbabilities] = [[0.4, 0.4, 0.2], [0.2, 0.4, 0.4], [0.1, 0.2, 0.7], [1.0 / 3, 1.0 / 3, 1.0 / 3]]
         #expect(try Metrics.accuracy(probabilities: rows, labels: [0, 1, 2, 1]) == 0.75)
         #expect(try Metrics.confusionMatrix(probabilities: rows, labels: [0, 1, 2, 1]) == [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
     }
 
     @Test func confusionMatrixIsTrueByPredicted() throws {
         // True A predicted B twice; true tie predicted A once; true B predicted B once.
-        let rows = [[0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]]
+        let rows: [WinnerProbabilities] = [[0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]]
         let matrix = try Metrics.confusionMatrix(probabilities: rows, labels: [0, 0, 2, 1])
         #expect(matrix == [[0, 2, 0], [0, 1, 0], [1, 0, 0]])
     }
@@ -112,11 +113,11 @@ private struct MetricFixtures: Decodable {
         // One row, confidence 0.5, right: |1 - 0.5| = 0.5.
         #expect(isClose(try Metrics.expectedCalibrationError(probabilities: [[0.2, 0.5, 0.3]], labels: [1]), 0.5))
         // Two rows at confidence 0.9 in one bin, one right: |0.5 - 0.9| = 0.4.
-        let rows = [[0.9, 0.05, 0.05], [0.9, 0.05, 0.05]]
+        let rows: [WinnerProbabilities] = [[0.9, 0.05, 0.05], [0.9, 0.05, 0.05]]
         #expect(isClose(try Metrics.expectedCalibrationError(probabilities: rows, labels: [0, 1]), 0.4))
         // Two bins of one row each (confidences 0.5 and 0.9, both right, 10 bins):
         // 1/2 * |1 - 0.5| + 1/2 * |1 - 0.9| = 0.3.
-        let split = [[0.5, 0.25, 0.25], [0.05, 0.9, 0.05]]
+        let split: [WinnerProbabilities] = [[0.5, 0.25, 0.25], [0.05, 0.9, 0.05]]
         #expect(isClose(try Metrics.expectedCalibrationError(probabilities: split, labels: [0, 1], bins: 10), 0.3))
         // One-hot and right: calibrated exactly.
         #expect(try Metrics.expectedCalibrationError(probabilities: [[0, 1, 0]], labels: [1]) == 0)
@@ -126,7 +127,7 @@ private struct MetricFixtures: Decodable {
         // Two bins, (0, 0.5] and (0.5, 1]. Confidence 0.5 (right) and 0.4 (right) share the
         // first: 2/3 * |1 - 0.45|; 0.8 (wrong) is alone in the second: 1/3 * |0 - 0.8|.
         // Total (1.1 + 0.8) / 3. Were 0.5 in the upper bin, the total would be 0.3.
-        let rows = [[0.5, 0.3, 0.2], [0.4, 0.3, 0.3], [0.8, 0.1, 0.1]]
+        let rows: [WinnerProbabilities] = [[0.5, 0.3, 0.2], [0.4, 0.3, 0.3], [0.8, 0.1, 0.1]]
         let ece = try Metrics.expectedCalibrationError(probabilities: rows, labels: [0, 0, 1], bins: 2)
         #expect(isClose(ece, (1.1 + 0.8) / 3))
     }
@@ -162,15 +163,6 @@ private struct MetricFixtures: Decodable {
         }
         #expect(throws: MetricError.labelOutOfRange(row: 2, label: 3, classes: 3)) {
             try Metrics.classPrior(labels: [0, 1, 3])
-        }
-    }
-
-    @Test func rowOfWrongWidth() {
-        #expect(throws: MetricError.wrongRowWidth(row: 1, expected: 3, found: 2)) {
-            try Metrics.logLoss(probabilities: [[1, 0, 0], [0.5, 0.5]], labels: [0, 1])
-        }
-        #expect(throws: MetricError.wrongRowWidth(row: 0, expected: 3, found: 4)) {
-            try Metrics.confusionMatrix(probabilities: [[0.25, 0.25, 0.25, 0.25]], labels: [0])
         }
     }
 

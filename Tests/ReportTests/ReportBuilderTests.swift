@@ -41,7 +41,7 @@ func temporaryDirectory() throws -> URL {
 func writeRun(named name: String, in directory: URL, history: Bool = true) throws -> String {
     let path = directory.appendingPathComponent(name).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    let probabilities: [[Double]] = [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1], [0.4, 0.5, 0.1], [0.35, 0.33, 0.32]]
+    let probabilities: [WinnerProbabilities] = [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1], [0.4, 0.5, 0.1], [0.35, 0.33, 0.32]]
     let labels = [0, 1, 2, 1, 1, 0]
     let folds = [0, 1, 0, 1, 0, 1]
     var config = RunConfig(kind: .gbdt, data: "train<&>.csv", rows: 6, folds: 2, seed: 7, createdAt: "2026-01-01T00:00:00Z")

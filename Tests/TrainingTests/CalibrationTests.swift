@@ -22,11 +22,11 @@ import Testing
     /// Labels drawn from q, predictions q sharpened with T = 0.5: the fit must find T ≈ 2.
     @Test func recoversTheTemperatureOfOverconfidentPredictions() throws {
         var random = SeededRandom(seed: 5)
-        var predictions: [[Double]] = []
+        var predictions: [WinnerProbabilities] = []
         var labels: [Int] = []
         for _ in 0..<20_000 {
             let raw = (0..<3).map { _ in random.nextUnit() + 0.1 }
-            let q = raw.map { $0 / raw.reduce(0, +) }
+            let q = try #require(WinnerProbabilities(raw.map { $0 / raw.reduce(0, +) }))
             let u = random.nextUnit()
             labels.append(u < q[0] ? 0 : (u < q[0] + q[1] ? 1 : 2))
             predictions.append(TemperatureScaling(temperature: 0.5).apply(q))
@@ -43,8 +43,8 @@ import Testing
     /// Whatever the two raw predictions, the combined prediction of a battle and that of its
     /// swap mirror each other exactly.
     @Test func combinedPredictionsAreSwapConsistent() {
-        let direct = [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]]
-        let swapped = [[0.4, 0.4, 0.2], [0.2, 0.2, 0.6]]
+        let direct: [WinnerProbabilities] = [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]]
+        let swapped: [WinnerProbabilities] = [[0.4, 0.4, 0.2], [0.2, 0.2, 0.6]]
         let forward = SwapAveraging.combine(direct: direct, swapped: swapped)
         let backward = SwapAveraging.combine(direct: swapped, swapped: direct)
         for (a, b) in zip(forward, backward) {
@@ -94,7 +94,7 @@ import Testing
             battles.append(index % 4 == 0 ? battle(index, "same", "same", .tie) : battle(index, "a\(index)", "b\(index)", [.modelA, .modelB, .tie][index % 3]))
         }
         let folds = battles.indices.map { $0 % 5 }
-        let uniform = Array(repeating: [1.0 / 3, 1.0 / 3, 1.0 / 3], count: battles.count)
+        let uniform = Array(repeating: WinnerProbabilities.uniform, count: battles.count)
         let rules = try EdgeCaseRules.select(battles: battles, folds: folds, outOfFold: uniform)
         let rule = try #require(rules.rules[EdgeCaseRules.Case.identicalResponses.rawValue])
         #expect(rule.enabled)

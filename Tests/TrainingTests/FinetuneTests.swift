@@ -500,18 +500,18 @@ func temporaryRunFolder() throws -> RunFolder {
     @Test func weightsMinimiseTheBlendLogLoss() throws {
         var random = SeededRandom(seed: 11)
         let labels = (0..<200).map { _ in random.nextInt(below: 3) }
-        let good = labels.map { label in (0..<3).map { $0 == label ? 0.8 : 0.1 } }
-        let uniform = labels.map { _ in [1.0 / 3, 1.0 / 3, 1.0 / 3] }
+        let good = labels.map { label in WinnerProbabilities { $0.rawValue == label ? 0.8 : 0.1 } }
+        let uniform = labels.map { _ in WinnerProbabilities.uniform }
         let weights = try Ensemble.fitWeights([uniform, good], labels: labels)
         #expect(weights[1] > 0.99 && abs(weights.reduce(0, +) - 1) < 1e-12, "\(weights)")
         let same = try Ensemble.fitWeights([good, good], labels: labels)
         #expect(abs(same[0] - 0.5) < 1e-9)
 
-        func noisy() -> [[Double]] {
+        func noisy() -> [WinnerProbabilities] {
             labels.map { label in
-                let raw = (0..<3).map { ($0 == label ? 0.6 : 0.2) + 0.5 * random.nextUnit() }
+                let raw = WinnerProbabilities { ($0.rawValue == label ? 0.6 : 0.2) + 0.5 * random.nextUnit() }
                 let total = raw.reduce(0, +)
-                return raw.map { $0 / total }
+                return raw.mapValues { $0 / total }
             }
         }
         let members = [noisy(), noisy(), noisy()]

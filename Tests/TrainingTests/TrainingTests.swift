@@ -39,7 +39,7 @@ private func battles(_ labels: [Winner]) -> [Battle] {
         #expect(fitted == [0, 1, 2, 3, 4])
         for row in rows.indices {
             let others = rows.indices.filter { result.folds[$0] != result.folds[row] }
-            let expected = (0..<3).map { label in Double(others.filter { labels[$0].rawValue == label }.count) / Double(others.count) }
+            let expected = WinnerProbabilities { label in Double(others.filter { labels[$0] == label }.count) / Double(others.count) }
             #expect(result.outOfFold[row] == expected)
         }
         let expectedLoss = try Metrics.logLoss(probabilities: result.outOfFold, labels: labels.map(\.rawValue))
