@@ -86,7 +86,7 @@ public enum FeatureModelTraining {
         }
 
         let post = try PostProcessing.fit(
-            predictions: outOfFold, battles: battles, labels: labels, folds: assignment, calibrate: settings.calibrate,
+            predictions: outOfFold, battles: battles, labels: labels, folds: assignment, temperature: settings.calibrate ? .fitted : .none,
             edgeCases: settings.edgeCases)
         let metrics = try post.metrics(labels: labels, folds: assignment)
         let artifact = FeatureModelArtifact(

@@ -47,10 +47,16 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     /// At most this many optimizer steps per fold (nil: the epochs decide).
     public var maxSteps: Int?
     public var learningRate: Double
+    /// The learning rate of the parameters the pretrained checkpoint does not hold (the new
+    /// head), in place of `learningRate`; the schedule scales both alike (nil: `learningRate`).
+    public var headLearningRate: Double?
     public var weightDecay: Double
     /// The share of the steps spent warming up.
     public var warmupFraction: Double
     public var schedule: LearningRateSchedule.Shape
+    /// The per-epoch ramp of the `ramp-*` schedules (nil: the KerasNLP starter's,
+    /// ``LearningRateSchedule/EpochRamp/keras``).
+    public var epochRamp: LearningRateSchedule.EpochRamp?
     public var labelSmoothing: Double
     /// Gradient clipping by global norm (nil: none).
     public var clipNorm: Double?
@@ -63,6 +69,9 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var swapAveraging: Bool
     /// Fit a temperature on the validation predictions.
     public var calibrate: Bool
+    /// A fixed temperature applied to every prediction instead of a fitted one (S3: 0.85);
+    /// `calibrate` must then be off.
+    public var fixedTemperature: Double?
     /// Consider fixed answers for identical and empty responses.
     public var edgeCases: Bool
     /// Validation passes per epoch (the last one at the end of the epoch).
@@ -76,16 +85,20 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     /// With one fold, the stratified share of rows held out for validation.
     public var validationFraction: Double
     public var seed: UInt64
+    /// The preset these settings started from (``FinetunePreset``), for the record; every
+    /// value it set is in the fields above.
+    public var preset: String?
 
     public init(
         architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
         pairFormat: PairFormat = .template, textCleanup: Bool = false, numericFeatures: NumericFeatureHead? = nil,
         dropDuplicates: Bool = false, batchSize: Int = 8, accumulation: Int = 1,
-        epochs: Int = 1, maxSteps: Int? = nil, learningRate: Double = 2e-5, weightDecay: Double = 0.01, warmupFraction: Double = 0.1,
-        schedule: LearningRateSchedule.Shape = .linear, labelSmoothing: Double = 0, clipNorm: Double? = 1, headDropout: Double? = nil,
+        epochs: Int = 1, maxSteps: Int? = nil, learningRate: Double = 2e-5, headLearningRate: Double? = nil, weightDecay: Double = 0.01,
+        warmupFraction: Double = 0.1, schedule: LearningRateSchedule.Shape = .linear, epochRamp: LearningRateSchedule.EpochRamp? = nil,
+        labelSmoothing: Double = 0, clipNorm: Double? = 1, headDropout: Double? = nil,
         precision: Precision = .float32, swapAugmentation: Bool = false, swapAveraging: Bool = true, calibrate: Bool = true,
-        edgeCases: Bool = true, evaluationsPerEpoch: Int = 1, patience: Int? = nil, plateauPatience: Int? = nil,
-        plateauFactor: Double = 0.5, validationFraction: Double = 0.2, seed: UInt64 = 0
+        fixedTemperature: Double? = nil, edgeCases: Bool = true, evaluationsPerEpoch: Int = 1, patience: Int? = nil, plateauPatience: Int? = nil,
+        plateauFactor: Double = 0.5, validationFraction: Double = 0.2, seed: UInt64 = 0, preset: String? = nil
     ) {
         self.architecture = architecture
         self.model = model
@@ -100,9 +113,11 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.epochs = epochs
         self.maxSteps = maxSteps
         self.learningRate = learningRate
+        self.headLearningRate = headLearningRate
         self.weightDecay = weightDecay
         self.warmupFraction = warmupFraction
         self.schedule = schedule
+        self.epochRamp = epochRamp
         self.labelSmoothing = labelSmoothing
         self.clipNorm = clipNorm
         self.headDropout = headDropout
@@ -110,6 +125,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.swapAugmentation = swapAugmentation
         self.swapAveraging = swapAveraging
         self.calibrate = calibrate
+        self.fixedTemperature = fixedTemperature
         self.edgeCases = edgeCases
         self.evaluationsPerEpoch = evaluationsPerEpoch
         self.patience = patience
@@ -117,6 +133,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         self.plateauFactor = plateauFactor
         self.validationFraction = validationFraction
         self.seed = seed
+        self.preset = preset
     }
 
     enum CodingKeys: String, CodingKey {
@@ -133,9 +150,11 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case epochs
         case maxSteps
         case learningRate
+        case headLearningRate
         case weightDecay
         case warmupFraction
         case schedule
+        case epochRamp
         case labelSmoothing
         case clipNorm
         case headDropout
@@ -143,6 +162,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case swapAugmentation
         case swapAveraging
         case calibrate
+        case fixedTemperature
         case edgeCases
         case evaluationsPerEpoch
         case patience
@@ -150,6 +170,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case plateauFactor
         case validationFraction
         case seed
+        case preset
     }
 
     /// Decodes settings saved by this or an earlier arena: a field added since (such as
@@ -172,9 +193,11 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? defaults.epochs
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
+        headLearningRate = try c.decodeIfPresent(Double.self, forKey: .headLearningRate)
         weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
         warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? defaults.warmupFraction
         schedule = try c.decodeIfPresent(LearningRateSchedule.Shape.self, forKey: .schedule) ?? defaults.schedule
+        epochRamp = try c.decodeIfPresent(LearningRateSchedule.EpochRamp.self, forKey: .epochRamp)
         labelSmoothing = try c.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? defaults.labelSmoothing
         clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm)
         headDropout = try c.decodeIfPresent(Double.self, forKey: .headDropout)
@@ -182,6 +205,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         swapAugmentation = try c.decodeIfPresent(Bool.self, forKey: .swapAugmentation) ?? defaults.swapAugmentation
         swapAveraging = try c.decodeIfPresent(Bool.self, forKey: .swapAveraging) ?? defaults.swapAveraging
         calibrate = try c.decodeIfPresent(Bool.self, forKey: .calibrate) ?? defaults.calibrate
+        fixedTemperature = try c.decodeIfPresent(Double.self, forKey: .fixedTemperature)
         edgeCases = try c.decodeIfPresent(Bool.self, forKey: .edgeCases) ?? defaults.edgeCases
         evaluationsPerEpoch = try c.decodeIfPresent(Int.self, forKey: .evaluationsPerEpoch) ?? defaults.evaluationsPerEpoch
         patience = try c.decodeIfPresent(Int.self, forKey: .patience)
@@ -189,6 +213,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         plateauFactor = try c.decodeIfPresent(Double.self, forKey: .plateauFactor) ?? defaults.plateauFactor
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? defaults.validationFraction
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        preset = try c.decodeIfPresent(String.self, forKey: .preset)
     }
 
     /// Checks the ranges; the message names the command-line option.
@@ -215,6 +240,16 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try require(epochs >= 1, "epochs", "must be at least 1 (got \(epochs))")
         try require(maxSteps.map { $0 >= 1 } ?? true, "maxSteps", "must be at least 1")
         try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive (got \(learningRate))")
+        try require(headLearningRate.map { $0 > 0 && $0.isFinite } ?? true, "headLearningRate", "must be positive (got \(headLearningRate ?? 0))")
+        if let ramp = epochRamp {
+            try require(ramp.start > 0 && ramp.start.isFinite, "rampStart", "must be positive (got \(ramp.start))")
+            try require((0...10_000).contains(ramp.epochs), "rampEpochs", "must be in 0...10000 (got \(ramp.epochs))")
+            try require(ramp.decay > 0 && ramp.decay <= 1, "rampDecay", "must be in (0, 1] (got \(ramp.decay))")
+            try require((ramp.epochs...1_000_000).contains(ramp.horizon), "rampHorizon",
+                        "must be in \(ramp.epochs)...1000000, at least the ramp's epochs (got \(ramp.horizon))")
+        }
+        try require(fixedTemperature.map { $0 > 0 && $0.isFinite } ?? true, "fixedTemperature", "must be positive (got \(fixedTemperature ?? 0))")
+        try require(fixedTemperature == nil || !calibrate, "fixedTemperature", "replaces the fitted temperature: turn calibration off with it")
         try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", "must be a finite number, not negative (got \(weightDecay))")
         try require((0..<1).contains(warmupFraction), "warmupFraction", "must be in [0, 1) (got \(warmupFraction))")
         try require((0..<1).contains(labelSmoothing), "labelSmoothing", "must be in [0, 1) (got \(labelSmoothing))")

@@ -114,7 +114,8 @@ public enum FinetuneTraining {
         let validatedBattles = validatedRows.map { battles[$0] }
 
         let post = try PostProcessing.fit(
-            predictions: predictions, battles: validatedBattles, labels: validatedLabels, folds: rowFolds, calibrate: settings.calibrate,
+            predictions: predictions, battles: validatedBattles, labels: validatedLabels, folds: rowFolds,
+            temperature: settings.fixedTemperature.map(TemperatureChoice.fixed) ?? (settings.calibrate ? .fitted : .none),
             edgeCases: settings.edgeCases)
         let metrics = try post.metrics(labels: validatedLabels, folds: rowFolds)
         let artifact = FinetuneArtifact(
@@ -292,7 +293,8 @@ struct FinetuneFoldFitter: FoldFitter {
             log("\(settings.model): \(folder.modelType), \(try classifier.store.parameterCount()) parameters, \(report.loaded.count) tensors loaded\(head)")
         }
         let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
-        let trainer = FoldTrainer(settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds)
+        let trainer = FoldTrainer(
+            settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds, newParameters: Set(report.missing))
         log("fold \(fold + 1)/\(folds): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
         let stateFolder = run.file("fold-\(fold).state")
         if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {

@@ -79,12 +79,32 @@ public struct FoldTrainer {
     public var runner: ClassifierRunner
     public var fold: Int
     public var checkpointSeconds: Double = 300
+    /// The parameters the pretrained checkpoint did not hold (the new head: what
+    /// `loadPretrainedEncoder` reports missing); they train at `settings.headLearningRate` when set.
+    public var newParameters: Set<String>
 
-    public init(settings: FinetuneSettings, runner: ClassifierRunner, fold: Int, checkpointSeconds: Double = 300) {
+    public init(settings: FinetuneSettings, runner: ClassifierRunner, fold: Int, checkpointSeconds: Double = 300, newParameters: Set<String> = []) {
         self.settings = settings
         self.runner = runner
         self.fold = fold
         self.checkpointSeconds = checkpointSeconds
+        self.newParameters = newParameters
+    }
+
+    /// The optimizer's parameter groups, each with the peak rate the schedule scales: weight
+    /// decay on weights, none on biases and norms; with a head learning rate, the new
+    /// parameters in groups of their own.
+    func parameterGroups() -> (groups: [ParameterGroup], peaks: [Double]) {
+        let named = classifier.namedParameters
+        guard let headRate = settings.headLearningRate else {
+            let groups = ParameterGroup.decayGroups(named: named, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+            return (groups, groups.map { _ in settings.learningRate })
+        }
+        let body = ParameterGroup.decayGroups(
+            named: named.filter { !newParameters.contains($0.name) }, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        let head = ParameterGroup.decayGroups(
+            named: named.filter { newParameters.contains($0.name) }, learningRate: headRate, weightDecay: settings.weightDecay)
+        return (body + head, body.map { _ in settings.learningRate } + head.map { _ in headRate })
     }
 
     var classifier: PreferenceClassifier { runner.classifier }
@@ -133,12 +153,12 @@ public struct FoldTrainer {
         let totalSteps = min(stepsOverflow ? Int.max : epochSteps, settings.maxSteps ?? Int.max)
         let schedule = LearningRateSchedule(
             peak: settings.learningRate, warmupSteps: Int((Double(totalSteps) * settings.warmupFraction).rounded()),
-            totalSteps: totalSteps, shape: settings.schedule)
+            totalSteps: totalSteps, shape: settings.schedule, stepsPerEpoch: stepsPerEpoch, ramp: settings.epochRamp ?? .keras)
         let evaluationInterval = max(1, stepsPerEpoch / settings.evaluationsPerEpoch)
         let validationRows = validation.map { encoded[$0] }
         let validationLabels = validation.map { labels[$0] }
 
-        let groups = ParameterGroup.decayGroups(named: classifier.namedParameters, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        let (groups, peaks) = parameterGroups()
         let optimizer = try Optimizer(.adamW(fused: true), groups: groups)
         let parameters = classifier.namedParameters.map(\.tensor)
 
@@ -204,7 +224,12 @@ public struct FoldTrainer {
             guard let batch = epochCache?.batches[batchIndex] else { break }
             let stepStarted = Date()
             let rate = schedule.rate(at: state.step) * state.learningRateScale
-            try optimizer.setLearningRate(rate)
+            if settings.headLearningRate == nil {
+                try optimizer.setLearningRate(rate)
+            } else {
+                let factor = schedule.factor(at: state.step) * state.learningRateScale
+                for (group, peak) in peaks.enumerated() { try optimizer.setLearningRate(peak * factor, group: group) }
+            }
             // Dropout masks depend only on the seed and the step, so a resumed fold draws the same;
             // the global generator is held for the step so that nothing else in the process draws from it.
             let lossValue = try LibTorch.withGlobalGenerator(seed: settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step)) {

@@ -1,6 +1,16 @@
 import ArenaData
 import Evaluation
 
+/// Which temperature a run applies to its predictions.
+public enum TemperatureChoice: Sendable, Equatable {
+    /// None.
+    case none
+    /// Fitted on the out-of-fold (or validation) predictions.
+    case fitted
+    /// A fixed value (the S3 notebook divides its logits by 0.85).
+    case fixed(Double)
+}
+
 /// What is fitted on out-of-fold (or validation) predictions after the models: a temperature,
 /// then fixed answers for the edge cases, each optional; with the log loss after each step.
 public struct PostProcessing {
@@ -8,20 +18,26 @@ public struct PostProcessing {
     public var edgeCases: EdgeCaseRules?
     /// The predictions after every step.
     public var predictions: [WinnerProbabilities]
-    /// The log loss after each step: "model", then "calibrated" and "edge cases" when done.
+    /// The log loss after each step: "model", then "calibrated" (fitted or fixed) and "edge
+    /// cases" when done.
     public var steps: [(step: String, logLoss: Double)]
 
     /// Fits the steps asked for on `predictions` of `battles` (their labels and folds).
     public static func fit(
-        predictions: [WinnerProbabilities], battles: [Battle], labels: [Int], folds: [Int], calibrate: Bool, edgeCases: Bool
+        predictions: [WinnerProbabilities], battles: [Battle], labels: [Int], folds: [Int], temperature: TemperatureChoice, edgeCases: Bool
     ) throws -> PostProcessing {
         var result = PostProcessing(
             temperature: nil, edgeCases: nil, predictions: predictions,
             steps: [("model", try Metrics.logLoss(probabilities: predictions, labels: labels))])
-        if calibrate {
-            let fitted = try TemperatureScaling.fit(probabilities: result.predictions, labels: labels)
-            result.temperature = fitted
-            result.predictions = fitted.apply(result.predictions)
+        let scaling: TemperatureScaling?
+        switch temperature {
+        case .none: scaling = nil
+        case .fitted: scaling = try TemperatureScaling.fit(probabilities: result.predictions, labels: labels)
+        case let .fixed(value): scaling = TemperatureScaling(temperature: value)
+        }
+        if let scaling {
+            result.temperature = scaling
+            result.predictions = scaling.apply(result.predictions)
             result.steps.append(("calibrated", try Metrics.logLoss(probabilities: result.predictions, labels: labels)))
         }
         if edgeCases {

@@ -12,10 +12,12 @@ enum CommandLineErrors {
     /// The option of each settings field (``TrainingError/setting(name:problem:)``).
     static let optionNames: [String: String] = [
         "accumulation": "--accumulate", "batchSize": "--batch-size", "clipNorm": "--clip-norm", "epochs": "--epochs",
-        "evaluationsPerEpoch": "--evaluations-per-epoch", "folds": "--folds", "headDropout": "--head-dropout",
+        "evaluationsPerEpoch": "--evaluations-per-epoch", "fixedTemperature": "--temperature", "folds": "--folds",
+        "headDropout": "--head-dropout", "headLearningRate": "--head-learning-rate",
         "labelSmoothing": "--label-smoothing", "learningRate": "--learning-rate", "maxLength": "--max-length", "maxSteps": "--max-steps",
         "members": "--run", "numericFeatures": "--numeric-features", "patience": "--patience", "plateauFactor": "--plateau-factor",
-        "plateauPatience": "--plateau-patience", "precision": "--precision", "tfidf": "--tfidf", "validationFraction": "--validation-fraction",
+        "plateauPatience": "--plateau-patience", "precision": "--precision", "rampDecay": "--ramp-decay", "rampEpochs": "--ramp-epochs",
+        "rampHorizon": "--ramp-horizon", "rampStart": "--ramp-start", "tfidf": "--tfidf", "validationFraction": "--validation-fraction",
         "warmupFraction": "--warmup", "weightDecay": "--weight-decay",
     ]
 
