@@ -80,6 +80,8 @@ public enum FinetunePreset: String, CaseIterable, Sendable, Codable {
             s1.labelSmoothing = 0.1
             s1.headDropout = nil
             s1.fixedTemperature = 0.85
+            // The notebook's "AWP" callback: N(0, 1e-4) on the head's kernels at every batch.
+            s1.headWeightNoise = 1e-4
             return s1
         case .crossEncoder:
             return FinetuneSettings(

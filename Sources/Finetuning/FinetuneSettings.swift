@@ -88,6 +88,11 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     /// The preset these settings started from (``FinetunePreset``), for the record; every
     /// value it set is in the fields above.
     public var preset: String?
+    // Weight perturbation (WeightPerturbation.swift); nil: off.
+    /// True AWP: the weights moved along the gradient for a second pass of the step's batch.
+    public var adversarialWeightPerturbation: AdversarialWeightPerturbation? = nil
+    /// S3's "AWP": Gaussian noise of this standard deviation on the head's weight matrices at each step.
+    public var headWeightNoise: Double? = nil
 
     public init(
         architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
@@ -171,6 +176,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case validationFraction
         case seed
         case preset
+        case adversarialWeightPerturbation
+        case headWeightNoise
     }
 
     /// Decodes settings saved by this or an earlier arena: a field added since (such as
@@ -214,6 +221,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? defaults.validationFraction
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
         preset = try c.decodeIfPresent(String.self, forKey: .preset)
+        adversarialWeightPerturbation = try c.decodeIfPresent(AdversarialWeightPerturbation.self, forKey: .adversarialWeightPerturbation)
+        headWeightNoise = try c.decodeIfPresent(Double.self, forKey: .headWeightNoise)
     }
 
     /// Checks the ranges; the message names the command-line option.
@@ -264,6 +273,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try require(numericFeatures.map { $0.count == FeatureScaling.count } ?? true, "numericFeatures",
                     "takes the \(FeatureScaling.count) turn-length statistics per side (got \(numericFeatures?.count ?? 0))")
         try require(validationFraction > 0 && validationFraction < 1, "validationFraction", "must be in (0, 1) (got \(validationFraction))")
+        try validatePerturbations()
     }
 }
 

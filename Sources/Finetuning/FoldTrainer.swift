@@ -161,6 +161,9 @@ public struct FoldTrainer {
         let (groups, peaks) = parameterGroups()
         let optimizer = try Optimizer(.adamW(fused: true), groups: groups)
         let parameters = classifier.namedParameters.map(\.tensor)
+        // Weight perturbation (WeightPerturbation.swift), off unless set.
+        let attack = try settings.adversarialWeightPerturbation.map { try WeightAttack(settings: $0, named: classifier.namedParameters) }
+        let headNoise = try settings.headWeightNoise.map { try HeadWeightNoise(standardDeviation: $0, classifier: classifier) }
 
         var state = FoldState(
             fold: fold, step: 0, bestStep: nil, bestLoss: nil, bestPredictions: nil, evaluationsWithoutImprovement: 0, records: [],
@@ -230,9 +233,8 @@ public struct FoldTrainer {
                 let factor = schedule.factor(at: state.step) * state.learningRateScale
                 for (group, peak) in peaks.enumerated() { try optimizer.setLearningRate(peak * factor, group: group) }
             }
-            // Dropout masks depend only on the seed and the step, so a resumed fold draws the same;
-            // the global generator is held for the step so that nothing else in the process draws from it.
-            let lossValue = try LibTorch.withGlobalGenerator(seed: settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step)) {
+            try headNoise?.add(seed: settings.seed, fold: fold, step: state.step)
+            func accumulate() throws -> Double {
                 // Gradient accumulation: each micro-batch's mean loss weighted by its share of the
                 // step's rows, so the gradient is that of the mean over all of them.
                 var lossValue = 0.0
@@ -250,6 +252,18 @@ public struct FoldTrainer {
                     }
                     lossValue += value * share
                     try (share == 1 ? loss : loss * share).backward()
+                }
+                return lossValue
+            }
+            // Dropout masks depend only on the seed and the step, so a resumed fold draws the same;
+            // the global generator is held for the step so that nothing else in the process draws from it.
+            let dropoutSeed = settings.seed &+ UInt64(fold) &* 7_919 &+ UInt64(state.step)
+            let lossValue = try LibTorch.withGlobalGenerator(seed: dropoutSeed) {
+                let lossValue = try accumulate()
+                if let attack, attack.applies(epoch: epoch) {
+                    // AWP: the same batch again through the perturbed weights, with the same dropout masks.
+                    try LibTorch.manualSeed(dropoutSeed)
+                    _ = try attack.perturb(clearing: optimizer) { try accumulate() }
                 }
                 return lossValue
             }

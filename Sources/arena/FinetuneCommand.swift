@@ -156,6 +156,8 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Seed of the split, the head's initial weights, the batch order and dropout.")
     var seed: UInt64 = 0
 
+    @OptionGroup var perturbation: WeightPerturbationOptions
+
     @OptionGroup var libtorch: LibTorchOptions
 
     @Option(help: "Save the running fold's state at least this often (seconds).")
@@ -246,6 +248,7 @@ struct FinetuneCommand: ParsableCommand {
         if numericFeatures == true || (featureWidths != nil && settings.numericFeatures != nil) {
             settings.numericFeatures = NumericFeatureHead(count: FeatureScaling.count, projectionWidth: widths.projection, hiddenWidth: widths.hidden)
         }
+        perturbation.apply(to: &settings)
         settings.seed = seed
         return settings
     }

@@ -11,7 +11,7 @@ extension FinetuneCommand {
         "warmupFraction": "--warmup", "schedule": "--schedule", "labelSmoothing": "--label-smoothing", "clipNorm": "--clip-norm",
         "headDropout": "--head-dropout", "precision": "--precision", "fixedTemperature": "--temperature",
         "evaluationsPerEpoch": "--evaluations-per-epoch", "patience": "--patience", "plateauPatience": "--plateau-patience",
-        "plateauFactor": "--plateau-factor", "validationFraction": "--validation-fraction",
+        "plateauFactor": "--plateau-factor", "validationFraction": "--validation-fraction", "headWeightNoise": "--head-weight-noise",
     ]
     /// Fields that are flags: on is "--name", off "--no-name".
     static let flagOptions: [String: String] = [
@@ -39,6 +39,11 @@ extension FinetuneCommand {
                     options.append("--numeric-features --feature-widths \(head.projectionWidth),\(head.hiddenWidth)")
                 } else {
                     options.append("--no-numeric-features")
+                }
+            } else if label == "adversarialWeightPerturbation" {
+                if let awp = value as? AdversarialWeightPerturbation {
+                    options.append(
+                        "--awp --awp-lr \(awp.learningRate) --awp-eps \(awp.epsilon) --awp-start-epoch \(awp.startEpoch) --awp-parameters \(awp.parameterFilter) --awp-gradient \(awp.gradient.rawValue)")
                 }
             } else if label == "epochRamp" {
                 if let ramp = value as? LearningRateSchedule.EpochRamp {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `arena` executable, as a user would, and captures what it prints.
 struct CLIResult {
@@ -55,6 +56,15 @@ enum CLI {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("arena-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// `arena synth --rows ROWS --seed SEED` written to `folder/name`; its path.
+    static func syntheticData(rows: Int, in folder: URL, seed: Int, name: String = "train.csv") throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let data = folder.appendingPathComponent(name).path
+        let result = try run(["synth", "--rows", String(rows), "--seed", String(seed), "--out", data])
+        #expect(result.status == 0, "\(result.standardError)")
+        return data
     }
 
     /// The real 1,000-row sample, when this checkout sits beside ../shared.

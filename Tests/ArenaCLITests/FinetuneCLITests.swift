@@ -6,11 +6,7 @@ import Torch
 /// (a few steps on synthetic rows: this checks the command end to end, not the quality).
 @Suite(.serialized) struct FinetuneCLITests {
     func syntheticData(rows: Int, in folder: URL, seed: Int = 3) throws -> String {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = folder.appendingPathComponent("train.csv").path
-        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", String(seed), "--out", data])
-        #expect(result.status == 0, "\(result.standardError)")
-        return data
+        try CLI.syntheticData(rows: rows, in: folder, seed: seed)
     }
 
     @Test func finetunesPredictsAndReports() throws {

@@ -6,10 +6,7 @@ import Testing
 /// steps on synthetic rows, so this checks the settings, not the quality).
 @Suite(.serialized) struct PresetCLITests {
     func data(rows: Int, in folder: URL) throws -> String {
-        let path = folder.appendingPathComponent("train.csv").path
-        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", "5", "--out", path])
-        #expect(result.status == 0, "\(result.standardError)")
-        return path
+        try CLI.syntheticData(rows: rows, in: folder, seed: 5)
     }
 
     func finetuneSettings(_ run: String) throws -> [String: Any] {
@@ -97,5 +94,8 @@ import Testing
         let help = try CLI.run(["finetune", "--help"]).standardOutput
         #expect(help.contains("shared-encoder: S1") && help.contains("cross-encoder: S4"), "\(help)")
         #expect(help.contains("--ramp-horizon 10") && help.contains("--plateau-patience 1"), "\(help)")
+        // Every settings field is written as its option: one the option table does not know
+        // would show as "field=value".
+        #expect(help.range(of: #"[A-Za-z]=[^ ]"#, options: .regularExpression) == nil, "\(help)")
     }
 }

@@ -10,11 +10,7 @@ import Glibc
 /// ensembles, outputs over inputs and devices, files swapped between runs, bad settings.
 @Suite(.serialized) struct ReliabilityCLITests {
     func syntheticData(rows: Int, in folder: URL, seed: Int = 5, name: String = "train.csv") throws -> String {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = folder.appendingPathComponent(name).path
-        let result = try CLI.run(["synth", "--rows", String(rows), "--seed", String(seed), "--out", data])
-        #expect(result.status == 0, "\(result.standardError)")
-        return data
+        try CLI.syntheticData(rows: rows, in: folder, seed: seed, name: name)
     }
 
     /// Starts `arena` with `arguments` in the background.

@@ -155,7 +155,7 @@ import Torch
         #expect(s2.weightDecay == 0.01 && s2.labelSmoothing == 0.1 && s2.patience == 2 && s2.plateauPatience == 1 && s2.validationFraction == 0.1)
         let s3 = FinetunePreset.sharedEncoderFeatures.settings(model: "m")
         #expect(s3.numericFeatures?.projectionWidth == 512 && s3.numericFeatures?.hiddenWidth == 256 && s3.dropDuplicates)
-        #expect(s3.fixedTemperature == 0.85 && !s3.calibrate && s3.learningRate == 1e-6 && s3.clipNorm == 1 && s3.labelSmoothing == 0.1)
+        #expect(s3.headWeightNoise == 1e-4 && s3.fixedTemperature == 0.85 && !s3.calibrate && s3.learningRate == 1e-6 && s3.clipNorm == 1 && s3.labelSmoothing == 0.1)
         let s4 = FinetunePreset.crossEncoder.settings(model: "m")
         #expect(s4.architecture == .cross && s4.turns == .all && s4.maxLength == 512 && s4.learningRate == 2e-5)
         #expect(s4.weightDecay == 0.01 && s4.warmupFraction == 0.1 && s4.schedule == .linear)
