@@ -102,7 +102,7 @@ let package = Package(
             name: "Finetuning", dependencies: ["ArenaData", "Evaluation", "Features", "Models", "Tokenizers", "Torch", "Prediction", "Runs"]),
         .target(
             name: "Pipelines",
-            dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "Report", "FeatureModels", "Finetuning", "Models", "Torch"]),
+            dependencies: ["ArenaData", "Evaluation", "Prediction", "Runs", "Report", "Features", "FeatureModels", "Finetuning", "Models", "Torch"]),
         .target(name: "Features", dependencies: ["ArenaData"]),
         .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaData", "Evaluation", "Prediction", "Runs", "FeatureModels", "Finetuning", "Pipelines", "Boosting", "Report",
+                "ArenaData", "Evaluation", "Prediction", "Runs", "Features", "FeatureModels", "Finetuning", "Pipelines", "Boosting", "Report",
                 "Models", "Tokenizers", "Torch", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

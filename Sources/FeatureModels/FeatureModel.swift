@@ -33,10 +33,15 @@ public struct FeatureModelSettings: Codable, Sendable, Equatable {
     public var calibrate: Bool
     /// Consider fixed answers for identical and empty responses.
     public var edgeCases: Bool
+    /// Features of pretrained embeddings (`arena embed`) after the hand features; nil for none.
+    public var embeddings: EmbeddingSettings?
+    /// Finished runs whose predictions are features (stacking); nil for none.
+    public var stack: [StackedRun]?
 
     public init(
         kind: Kind, parameters: BoosterParameters, rounds: Int, earlyStoppingRounds: Int, validationFraction: Double,
-        tfidf: HashedTfidf.Configuration?, swapAugmentation: Bool, swapAveraging: Bool, calibrate: Bool, edgeCases: Bool
+        tfidf: HashedTfidf.Configuration?, swapAugmentation: Bool, swapAveraging: Bool, calibrate: Bool, edgeCases: Bool,
+        embeddings: EmbeddingSettings? = nil
     ) {
         self.kind = kind
         self.parameters = parameters
@@ -48,6 +53,7 @@ public struct FeatureModelSettings: Codable, Sendable, Equatable {
         self.swapAveraging = swapAveraging
         self.calibrate = calibrate
         self.edgeCases = edgeCases
+        self.embeddings = embeddings
     }
 
     /// The defaults, chosen by 5-fold out-of-fold log loss on the real sample over three seeds
@@ -83,9 +89,9 @@ public struct Standardizer: Codable, Sendable, Equatable {
     public var means: [Float]
     public var scales: [Float]
 
-    public init(fitting matrix: FeatureMatrix) {
+    /// Fits `matrix`, whose swapped rows `swap` gives (the hand features' by default).
+    public init(fitting matrix: FeatureMatrix, swap: SwapPermutation = HandFeatures.swapPermutation) {
         let columns = matrix.columns
-        let swap = HandFeatures.swapPermutation
         var moments = SwapPooledMoments(columns: columns)
         for row in 0..<matrix.rows {
             let values = matrix.row(row)
@@ -127,22 +133,59 @@ public struct Standardizer: Codable, Sendable, Equatable {
     }
 }
 
-/// Turns battles into XGBoost input: standardised hand features, then the TF-IDF difference.
+/// Turns battles into XGBoost input: standardised hand features (and embedding features), then
+/// the TF-IDF difference.
 public struct BattleFeaturizer: Codable, Sendable {
     public var standardizer: Standardizer
     public var tfidf: HashedTfidf?
+    /// The embedding feature columns, after the hand features; nil without embeddings.
+    public var embeddings: EmbeddingColumns?
+    /// The number of stacked runs whose predictions follow (``StackedFeatures``); nil for none.
+    public var stackedRuns: Int?
+
+    /// The names of the dense columns: the hand features, the embedding features, the stacked
+    /// runs' predictions.
+    public var denseNames: [String] {
+        HandFeatures.names + (embeddings?.names ?? []) + StackedFeatures.names(members: stackedRuns ?? 0)
+    }
+
+    /// How the dense columns change under the A/B swap.
+    public var swapPermutation: SwapPermutation {
+        Self.swapPermutation(embeddings: embeddings, stackedRuns: stackedRuns)
+    }
+
+    static func swapPermutation(embeddings: EmbeddingColumns?, stackedRuns: Int?) -> SwapPermutation {
+        var swap = HandFeatures.swapPermutation
+        if let embeddings { swap = swap.appending(embeddings.swapPermutation) }
+        if let stackedRuns { swap = swap.appending(StackedFeatures.swapPermutation(members: stackedRuns)) }
+        return swap
+    }
 
     /// The names of all columns, dense first.
     public var featureNames: [String] {
-        HandFeatures.names + (tfidf?.columnNames ?? [])
+        denseNames + (tfidf?.columnNames ?? [])
     }
 
-    public var columns: Int { HandFeatures.count + (tfidf?.columns ?? 0) }
+    public var columns: Int { denseNames.count + (tfidf?.columns ?? 0) }
 
-    /// Fits the scaling and the IDF (unsupervised: no labels are used) on `battles`.
-    public init(fitting battles: [Battle], tfidf configuration: HashedTfidf.Configuration?) throws(TrainingError) {
-        let dense = HandFeatures.extract(battles)
-        standardizer = Standardizer(fitting: dense)
+    /// Fits the scaling and the IDF (unsupervised: no labels are used) on `battles` (and their
+    /// `embeddings`, row for row, when `embeddingFeatures` is set, and the `stacked` runs'
+    /// predictions of them).
+    public init(
+        fitting battles: [Battle], tfidf configuration: HashedTfidf.Configuration?,
+        embeddings: BattleEmbeddings? = nil, embeddingFeatures: EmbeddingFeatures.Configuration? = nil,
+        stacked: [[WinnerProbabilities]] = []
+    ) throws(TrainingError) {
+        var columns: EmbeddingColumns?
+        if let embeddingFeatures {
+            guard let embeddings else { throw TrainingError.setting(name: "embeddings", problem: "are needed for embedding features") }
+            columns = EmbeddingColumns(features: embeddingFeatures, width: embeddings.width)
+        }
+        let stackedRuns = stacked.isEmpty ? nil : stacked.count
+        let dense = try Self.dense(battles, embeddings: embeddings, columns: columns, stacked: stacked, stackedRuns: stackedRuns)
+        standardizer = Standardizer(fitting: dense, swap: Self.swapPermutation(embeddings: columns, stackedRuns: stackedRuns))
+        self.embeddings = columns
+        self.stackedRuns = stackedRuns
         if let configuration {
             do { tfidf = try HashedTfidf(configuration: configuration) } catch {
                 throw TrainingError.setting(name: "tfidf", problem: "\(error)")
@@ -151,20 +194,45 @@ public struct BattleFeaturizer: Codable, Sendable {
         }
     }
 
-    /// The features of `battles`, ready to select rows from.
-    public func table(for battles: [Battle]) throws(TrainingError) -> FeatureTable {
-        var values = HandFeatures.extract(battles).values
-        let width = HandFeatures.count
+    /// The unscaled dense features: hand features, then the embedding columns and the stacked
+    /// runs' predictions when set.
+    static func dense(
+        _ battles: [Battle], embeddings: BattleEmbeddings?, columns: EmbeddingColumns?, stacked: [[WinnerProbabilities]], stackedRuns: Int?
+    ) throws(TrainingError) -> FeatureMatrix {
+        var dense = HandFeatures.extract(battles)
+        if let columns { dense = try dense.joined(with: columns.extract(embeddings, rows: battles.count)) }
+        guard stacked.count == stackedRuns ?? 0 else {
+            throw TrainingError.setting(name: "stack", problem: "has predictions of \(stacked.count) runs; the model takes \(stackedRuns ?? 0)")
+        }
+        if let stackedRuns, stackedRuns > 0 {
+            do { dense = try dense.joined(with: StackedFeatures.extract(stacked, rows: battles.count)) } catch {
+                throw TrainingError.invariant("stacked predictions: \(error)")
+            }
+        }
+        return dense
+    }
+
+    /// The features of `battles` (with their `embeddings` when the featurizer has embedding
+    /// columns, and the stacked runs' predictions of them), ready to select rows from.
+    public func table(
+        for battles: [Battle], embeddings batchEmbeddings: BattleEmbeddings? = nil, stacked: [[WinnerProbabilities]] = []
+    ) throws(TrainingError) -> FeatureTable {
+        let names = denseNames
+        var values = try Self.dense(battles, embeddings: batchEmbeddings, columns: embeddings, stacked: stacked, stackedRuns: stackedRuns).values
+        let width = names.count
+        guard standardizer.means.count == width else {
+            throw TrainingError.invariant("the standardizer has \(standardizer.means.count) columns; the features have \(width)")
+        }
         for start in stride(from: 0, to: values.count, by: width) {
             for column in 0..<width {
                 values[start + column] = standardizer.standardize(values[start + column], column: column)
             }
         }
         let dense: FeatureMatrix
-        do { dense = try FeatureMatrix(names: HandFeatures.names, rows: battles.count, values: values) } catch {
+        do { dense = try FeatureMatrix(names: names, rows: battles.count, values: values) } catch {
             throw TrainingError.invariant("feature matrix: \(error)")
         }
-        return FeatureTable(dense: dense, sparse: tfidf?.responseDifferences(battles))
+        return FeatureTable(dense: dense, sparse: tfidf?.responseDifferences(battles), swap: swapPermutation)
     }
 }
 
@@ -172,6 +240,8 @@ public struct BattleFeaturizer: Codable, Sendable {
 public struct FeatureTable: Sendable {
     public var dense: FeatureMatrix
     public var sparse: SparseMatrix?
+    /// How the dense columns change under the A/B swap.
+    public var swap: SwapPermutation = HandFeatures.swapPermutation
 
     public var rows: Int { dense.rows }
     public var columns: Int { dense.columns + (sparse?.columns ?? 0) }
@@ -179,7 +249,6 @@ public struct FeatureTable: Sendable {
     /// The CSR arrays of `rows` (as given, or A/B-swapped), for `DMatrix(csr:...)`.
     func csr(rows selection: [Int], swapped: Bool) -> (offsets: [Int], indices: [UInt32], values: [Float]) {
         let width = dense.columns
-        let swap = HandFeatures.swapPermutation
         var offsets = [0]
         offsets.reserveCapacity(selection.count + 1)
         var indices: [UInt32] = []

@@ -60,15 +60,18 @@ public enum FeatureModelTraining {
     /// swapped copies when set), early-stopping on a stratified share of them, and predicts the
     /// held-out fold; then fits the temperature and the edge-case rules on the out-of-fold
     /// predictions. Finished folds are saved in `run`'s staging folder as they complete, and
-    /// with `resume` the folds found there are loaded instead of trained again.
+    /// with `resume` the folds found there are loaded instead of trained again. `embeddings`
+    /// (row for row with `battles`) are needed when `settings.embeddings` is set.
     public static func crossValidate(
-        battles: [Battle], folds foldCount: Int, seed: UInt64, settings: FeatureModelSettings, run: RunFolder,
-        resume: Bool, progress: @escaping (TrainingProgress) -> Void
+        battles: [Battle], embeddings: BattleEmbeddings? = nil, stacked: [[WinnerProbabilities]] = [], folds foldCount: Int, seed: UInt64,
+        settings: FeatureModelSettings, run: RunFolder, resume: Bool, progress: @escaping (TrainingProgress) -> Void
     ) throws -> FeatureRunResult {
         let kfold = try KFold(labels: try KFold.labels(of: battles), folds: foldCount, seed: seed)
         progress(TrainingProgress(stage: .features, completed: 0, total: battles.count))
-        let featurizer = try BattleFeaturizer(fitting: battles, tfidf: settings.tfidf)
-        let table = try featurizer.table(for: battles)
+        let featurizer = try BattleFeaturizer(
+            fitting: battles, tfidf: settings.tfidf, embeddings: embeddings, embeddingFeatures: settings.embeddings?.features,
+            stacked: stacked)
+        let table = try featurizer.table(for: battles, embeddings: embeddings, stacked: stacked)
         progress(TrainingProgress(stage: .features, completed: battles.count, total: battles.count))
 
         let result = try kfold.run(
@@ -101,16 +104,16 @@ public enum FeatureModelTraining {
     }
 
     /// Trains the feature model as a run (what `arena train --model linear|gbdt` does inside
-    /// ``TrainingRun``): ``crossValidate(battles:folds:seed:settings:run:resume:progress:)``,
+    /// ``TrainingRun``): ``crossValidate(battles:embeddings:stacked:folds:seed:settings:run:resume:progress:)``,
     /// then model.json, the fold boosters, importances.csv and history.csv in `run`, the fold
     /// checkpoints removed; `log` gets the loss after each post-processing step, the
     /// temperature and the edge-case rules.
     public static func train(
-        battles: [Battle], folds: Int, seed: UInt64, settings: FeatureModelSettings, run: RunFolder,
-        progress: @escaping (TrainingProgress) -> Void = { _ in }, log: (String) -> Void = { _ in }
+        battles: [Battle], embeddings: BattleEmbeddings? = nil, stacked: [[WinnerProbabilities]] = [], folds: Int, seed: UInt64,
+        settings: FeatureModelSettings, run: RunFolder, progress: @escaping (TrainingProgress) -> Void = { _ in }, log: (String) -> Void = { _ in }
     ) throws -> (TrainedRun, FeatureRunResult) {
         let result = try crossValidate(
-            battles: battles, folds: folds, seed: seed, settings: settings, run: run, resume: run.resumed, progress: progress)
+            battles: battles, embeddings: embeddings, stacked: stacked, folds: folds, seed: seed, settings: settings, run: run, resume: run.resumed, progress: progress)
         for step in result.stepLogLoss {
             log("out-of-fold log loss, \(step.step): \(String(format: "%.5f", step.logLoss))")
         }
@@ -195,9 +198,14 @@ public enum FeatureModelTraining {
     }
 
     /// Predicts `battles` with a saved run: the mean of the fold models (each swap-averaged when
-    /// the run was), then the run's temperature and edge-case rules.
-    public static func predict(battles: [Battle], artifact: FeatureModelArtifact, runPath: String) throws -> [WinnerProbabilities] {
-        let table = try artifact.featurizer.table(for: battles)
+    /// the run was), then the run's temperature and edge-case rules. `embeddings` (row for row)
+    /// are needed when the run has embedding features, the stacked runs' predictions of them
+    /// (`stacked[run][row]`) when it stacks runs.
+    public static func predict(
+        battles: [Battle], embeddings: BattleEmbeddings? = nil, stacked: [[WinnerProbabilities]] = [], artifact: FeatureModelArtifact,
+        runPath: String
+    ) throws -> [WinnerProbabilities] {
+        let table = try artifact.featurizer.table(for: battles, embeddings: embeddings, stacked: stacked)
         let rows = Array(battles.indices)
         var foldPredictions: [[WinnerProbabilities]] = []
         for fold in 0..<artifact.folds {

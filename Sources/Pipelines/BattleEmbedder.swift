@@ -108,10 +108,8 @@ public final class BattleEmbedder {
         var done = [Bool](repeating: false, count: texts.count)
         // What a checkpoint must match to be resumed: the texts, the model and every setting
         // that changes the vectors.
-        var fingerprint = FNV1a.offsetBasis
-        for text in texts { fingerprint = FNV1a.hash(text.utf8, basis: fingerprint); fingerprint = FNV1a.combine(fingerprint, 0) }
         let checkpointMetadata = [
-            "texts_fnv1a": String(fingerprint, radix: 16), "model": model, "pooling": settings.pooling.rawValue,
+            "texts_fnv1a": Self.textsFingerprint(battles), "model": model, "pooling": settings.pooling.rawValue,
             "normalized": settings.normalize ? "true" : "false", "max_length": String(maxLength), "precision": settings.precision.rawValue,
         ]
         let checkpointPath = out + ".partial.safetensors"

@@ -13,7 +13,7 @@ enum CommandLineErrors {
     static let optionNames: [String: String] = [
         "accumulation": "--accumulate", "batchSize": "--batch-size", "clipNorm": "--clip-norm", "epochs": "--epochs",
         "evaluationsPerEpoch": "--evaluations-per-epoch", "fixedTemperature": "--temperature", "folds": "--folds",
-        "headDropout": "--head-dropout", "headLearningRate": "--head-learning-rate",
+        "embeddings": "--embeddings", "headDropout": "--head-dropout", "headLearningRate": "--head-learning-rate",
         "labelSmoothing": "--label-smoothing", "learningRate": "--learning-rate", "maxLength": "--max-length", "maxSteps": "--max-steps",
         "members": "--run", "numericFeatures": "--numeric-features", "patience": "--patience", "plateauFactor": "--plateau-factor",
         "plateauPatience": "--plateau-patience", "precision": "--precision", "rampDecay": "--ramp-decay", "rampEpochs": "--ramp-epochs",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeatureModels
 import Finetuning
 import Logging
 import Runs
@@ -21,7 +22,11 @@ struct LibTorchOptions: ParsableArguments {
     /// up as by ``prepare()`` and a bfloat16 run on a CPU without native bfloat16 is warned of;
     /// other runs do not use libtorch, so only the device is checked.
     func prepare(for config: RunConfig, runPath: String, logger: Logger) throws -> Device {
-        guard let finetune = try config.finetuneSettings(runPath: runPath) else { return try DeviceOption.resolve(device) }
+        guard let finetune = try config.finetuneSettings(runPath: runPath) else {
+            // A feature-model run with embedding features runs its encoder to embed new battles.
+            if try config.featureModelSettings(runPath: runPath)?.embeddings != nil { return try prepare() }
+            return try DeviceOption.resolve(device)
+        }
         let device = try prepare()
         RuntimeWarnings.log(logger, bfloat16: finetune.precision == .bfloat16)
         return device

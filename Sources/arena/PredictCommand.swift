@@ -30,6 +30,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "For fine-tuned runs: battles per forward pass (default: twice the training batch).")
     var batchSize: Int?
 
+    @Option(help: "For runs trained with --embeddings: the embeddings of --data (`arena embed` with the run's model and settings). Without it the run's encoder embeds the rows.")
+    var embeddings: String?
+
     /// For fine-tuned runs.
     @OptionGroup var libtorch: LibTorchOptions
 
@@ -44,13 +47,21 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger("predict")
         // Refuse a bad output before any work: not a device, not the input, not a file of the run.
-        _ = try OutputPath.resolve(out, inputs: [data] + OutputPath.files(in: runPath))
+        _ = try OutputPath.resolve(out, inputs: [data] + (embeddings.map { [$0] } ?? []) + OutputPath.files(in: runPath))
         let config = try RunFolder.readConfig(runPath: runPath)
         let device = try libtorch.prepare(for: config, runPath: runPath, logger: logger)
         let predictor = try RunPredictor(runPath: runPath, device: device)
         let battles = try DataLoading.prediction(path: data, logger: logger)
+        let embeddingFile = try embeddings.map { path throws -> EmbeddingFile in
+            let file = try EmbeddingFile(path: path)
+            try file.check(battles: battles, data: data)
+            return file
+        }
+        if embeddingFile == nil, let source = predictor.embeddingSource {
+            logger.info("embedding \(battles.count) rows with \(source.model) (\(source.pooling) pooling, max length \(source.maxLength))")
+        }
         let probabilities = try predictor.predict(
-            battles, batchSize: batchSize, progress: { done, total in logger.info("fold model \(done)/\(total) done") })
+            battles, batchSize: batchSize, embeddings: embeddingFile, progress: { done, total in logger.info("fold model \(done)/\(total) done") })
         try SubmissionFile.write(ids: battles.map(\.id), probabilities: probabilities, to: out)
         logger.info("wrote \(battles.count) predictions to \(out)")
     }

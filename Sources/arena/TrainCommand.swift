@@ -3,6 +3,7 @@ import ArgumentParser
 import Boosting
 import Evaluation
 import FeatureModels
+import Features
 import Finetuning
 import Foundation
 import Logging
@@ -21,7 +22,9 @@ struct TrainCommand: ParsableCommand {
             XGBoost hist trees), prior (the class frequencies). gbdt and linear train on A/B-swapped copies, average each prediction \
             with that of the swapped battle, fit a temperature on the out-of-fold predictions and \
             use fixed answers for identical or empty responses where that lowers the out-of-fold \
-            log loss.
+            log loss. --embeddings adds features of pretrained embeddings (`arena embed` of the \
+            same data); --stack adds a finished run's out-of-fold predictions (same data, folds \
+            and seed), copying the run into this one.
 
             The run folder holds config.json, metrics.json (log loss per fold and out of fold), \
             oof.csv (out-of-fold predictions), report.html (charts of the data and the run), \
@@ -77,6 +80,18 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Add hashed TF-IDF n-gram features of the responses (A - B).")
     var tfidf = false
 
+    @Option(help: "Add features of pretrained embeddings: a file `arena embed` wrote for the same --data (gbdt, linear).")
+    var embeddings: String?
+
+    @Option(help: "With --embeddings: columns of the A - B response vector difference: 0 for none, the embedding width for the raw difference, fewer for a fixed projection (default: \(EmbeddingFeatures.Configuration.defaultDifferenceColumns), capped at the width).")
+    var embeddingDifference: Int?
+
+    @Option(help: "With --embeddings: columns of the prompt vector, as for --embedding-difference (default: \(EmbeddingFeatures.Configuration.defaultPromptColumns)).")
+    var embeddingPrompt: Int?
+
+    @Option(name: .customLong("stack"), help: "A finished run trained on the same --data, --folds and --seed whose out-of-fold predictions become features (log P(A), P(B), P(tie)); repeatable. It is copied into the run, which predicts with it (gbdt, linear).")
+    var stack: [String] = []
+
     @Flag(inversion: .prefixedNo, help: "Train on A/B-swapped copies too.")
     var swapAugmentation = true
 
@@ -111,10 +126,33 @@ struct TrainCommand: ParsableCommand {
         guard folds <= 1000 else { throw ValidationError("--folds must be at most 1000 (got \(folds))") }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1 (got \(maxDepth))") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        if embeddings != nil, model == .prior { throw ValidationError("--embeddings needs --model linear or gbdt") }
+        if !stack.isEmpty, model == .prior { throw ValidationError("--stack needs --model linear or gbdt") }
+        if embeddings == nil, embeddingDifference != nil || embeddingPrompt != nil {
+            throw ValidationError("--embedding-difference and --embedding-prompt need --embeddings")
+        }
+        for (name, value) in [("--embedding-difference", embeddingDifference), ("--embedding-prompt", embeddingPrompt)] {
+            if let value, value < 0 { throw ValidationError("\(name) must not be negative (got \(value))") }
+        }
+    }
+
+    /// The embedding features asked for, checked against the width of `file`.
+    func embeddingSettings(_ file: EmbeddingFile?) throws -> EmbeddingSettings? {
+        guard let file else { return nil }
+        let width = file.embeddings.width
+        for (name, value) in [("--embedding-difference", embeddingDifference), ("--embedding-prompt", embeddingPrompt)] {
+            if let value, value > width {
+                throw ValidationError("\(name) must be at most \(width), the width of the embeddings in \(file.path) (got \(value))")
+            }
+        }
+        let features = EmbeddingFeatures.Configuration(
+            differenceColumns: embeddingDifference ?? min(EmbeddingFeatures.Configuration.defaultDifferenceColumns, width),
+            promptColumns: embeddingPrompt ?? min(EmbeddingFeatures.Configuration.defaultPromptColumns, width))
+        return EmbeddingSettings(features: features, source: file.source)
     }
 
     /// The feature model settings from the defaults and the options given.
-    func settings(kind: FeatureModelSettings.Kind) -> FeatureModelSettings {
+    func settings(kind: FeatureModelSettings.Kind, embeddings: EmbeddingSettings? = nil) -> FeatureModelSettings {
         var settings = FeatureModelSettings.defaults(for: kind, seed: seed, tfidf: tfidf)
         if let rounds { settings.rounds = rounds }
         if let learningRate { settings.parameters.learningRate = learningRate }
@@ -124,6 +162,7 @@ struct TrainCommand: ParsableCommand {
         settings.swapAveraging = swapAveraging
         settings.calibrate = calibration
         settings.edgeCases = edgeCases
+        settings.embeddings = embeddings
         return settings
     }
 
@@ -132,19 +171,35 @@ struct TrainCommand: ParsableCommand {
         let battles = try DataLoading.training(path: data, strict: strict, logger: logger)
         guard !battles.isEmpty else { throw TrainingError.noRows(path: data) }
         try CrossValidation.requireEveryClass(battles, path: data)
+        // The embeddings are read and checked against the rows before any work.
+        let embeddingFile = try embeddings.map { path throws -> EmbeddingFile in
+            let file = try EmbeddingFile(path: path)
+            try file.check(battles: battles, data: data)
+            logger.info("\(path): \(file.embeddings.rows) x 3 embeddings of width \(file.embeddings.width) (\(file.source.model), \(file.source.pooling) pooling, max length \(file.source.maxLength))")
+            return file
+        }
+        let embeddingSettings = try embeddingSettings(embeddingFile)
+        // The stacked runs' out-of-fold predictions, checked against these rows and folds.
+        let stacking = stack.isEmpty ? nil : try Stacking.outOfFold(runs: stack, battles: battles, folds: folds, seed: seed)
+        for member in stacking?.members ?? [] {
+            logger.info("stacking \(member.source) (\(member.kind), out-of-fold log loss \(member.oofLogLoss.map { String(format: "%.5f", $0) } ?? "unknown"))")
+        }
         let started = Date()
         var config = RunConfig(
             kind: model.runKind, data: data, rows: battles.count, folds: folds, seed: seed,
             createdAt: ISO8601DateFormatter().string(from: started), dataFingerprint: RunConfig.fingerprint(of: battles))
-        if model != .prior { try config.setFeatureModelSettings(settings(kind: model == .gbdt ? .gbdt : .linear)) }
-        let training = TrainingRun(config: config, out: out, overwrite: overwrite, resume: resume, inputs: [data])
+        var featureSettings = settings(kind: model == .gbdt ? .gbdt : .linear, embeddings: embeddingSettings)
+        featureSettings.stack = stacking?.members
+        if model != .prior { try config.setFeatureModelSettings(featureSettings) }
+        let training = TrainingRun(config: config, out: out, overwrite: overwrite, resume: resume, inputs: [data] + (embeddings.map { [$0] } ?? []) + stack)
         let (trained, run) = try training.execute(log: { logger.info("\($0)") }) { run in
             switch model {
             case .prior:
                 return try PriorTraining.train(battles: battles, folds: folds, seed: seed, run: run)
             case .gbdt, .linear:
+                if let stacking { try Stacking.copy(stacking.members, into: run) }
                 return try FeatureModelTraining.train(
-                    battles: battles, folds: folds, seed: seed, settings: settings(kind: model == .gbdt ? .gbdt : .linear), run: run,
+                    battles: battles, embeddings: embeddingFile?.embeddings, stacked: stacking?.predictions ?? [], folds: folds, seed: seed, settings: featureSettings, run: run,
                     progress: progressPrinter(logger: logger), log: { logger.info("\($0)") }).0
             }
         }
