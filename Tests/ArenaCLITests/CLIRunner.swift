@@ -58,6 +58,32 @@ enum CLI {
         return url
     }
 
+    /// Starts `arena arguments` and kills it with SIGKILL as soon as the fold state in
+    /// `stateFile` (state.json) has reached a step in `steps`; waits for it to end. Returns that
+    /// state (nil when the run ended or 300 s passed first) and whether a signal ended the run.
+    static func killAtSavedState(_ arguments: [String], stateFile: String, steps: Range<Int>) throws -> (state: [String: Any]?, killed: Bool) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var saved: [String: Any]?
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning, Date() < deadline {
+            if let contents = FileManager.default.contents(atPath: stateFile),
+               let state = try? JSONSerialization.jsonObject(with: contents) as? [String: Any],
+               let step = state["step"] as? Int, steps.contains(step) {
+                saved = state
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.waitUntilExit()
+        return (saved, process.terminationReason == .uncaughtSignal)
+    }
+
     /// `arena synth --rows ROWS --seed SEED` written to `folder/name`; its path.
     static func syntheticData(rows: Int, in folder: URL, seed: Int, name: String = "train.csv") throws -> String {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

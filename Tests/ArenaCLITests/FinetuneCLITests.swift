@@ -73,31 +73,12 @@ import Torch
             "finetune", "--data", data, "--model", model, "--out", run, "--max-length", "32", "--batch-size", "4", "--epochs", "3",
             "--max-steps", "30", "--threads", "1", "--checkpoint-seconds", "1",
         ]
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let stateFile = run + ".partial/fold-0.state/state.json"
-        var savedStep = 0
-        var savedLosses: [Double] = []
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning, Date() < deadline {
-            if let data = FileManager.default.contents(atPath: stateFile),
-               let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let step = state["step"] as? Int, step >= 3, step < 20,
-               let records = state["records"] as? [[String: Any]] {
-                savedStep = step
-                savedLosses = records.compactMap { $0["training_loss"] as? Double }
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        process.waitUntilExit()
+        let stopped = try CLI.killAtSavedState(arguments, stateFile: stateFile, steps: 3..<20)
+        let savedStep = stopped.state?["step"] as? Int ?? 0
+        let savedLosses = (stopped.state?["records"] as? [[String: Any]] ?? []).compactMap { $0["training_loss"] as? Double }
         try #require(savedStep >= 3, "the run ended before a state with 3 to 19 steps was seen")
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(stopped.killed)
         #expect(!FileManager.default.fileExists(atPath: run))
 
         let resumed = try CLI.run(arguments + ["--resume"])

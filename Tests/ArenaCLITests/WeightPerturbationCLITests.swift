@@ -63,28 +63,10 @@ import Torch
         #expect(config.contains("adversarial_weight_perturbation") && config.contains("head_weight_noise"), "\(config)")
 
         let run = folder.appendingPathComponent("run").path
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments(run)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let stateFile = run + ".partial/fold-0.state/state.json"
-        var savedStep = 0
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning, Date() < deadline {
-            if let contents = FileManager.default.contents(atPath: stateFile),
-               let state = try? JSONSerialization.jsonObject(with: contents) as? [String: Any],
-               let step = state["step"] as? Int, step >= 2, step < 12 {
-                savedStep = step
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
-        try #require(savedStep >= 2, "the run ended before a state with 2 to 11 steps was seen")
-        #expect(process.terminationReason == .uncaughtSignal)
+        let stopped = try CLI.killAtSavedState(arguments(run), stateFile: stateFile, steps: 2..<12)
+        try #require(stopped.state != nil, "the run ended before a state with 2 to 11 steps was seen")
+        #expect(stopped.killed)
         let resumed = try CLI.run(arguments(run) + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         #expect(resumed.standardError.contains("fold 1/1: resuming from step "), "\(resumed.standardError)")
