@@ -47,6 +47,16 @@ import Torch
         #expect(first.ids == second.ids)
         #expect(try String(contentsOfFile: path("a.csv"), encoding: .utf8) == String(contentsOfFile: path("b.csv"), encoding: .utf8))
 
+        // `arena serve` on the run embeds each request with the recorded encoder: its answer is
+        // `arena predict`'s.
+        let (server, port, health) = try ServeCLITests.startServer(run: run)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        #expect(health.contains("\"status\":\"ok\""), "\(health)")
+        try ServeCLITests.expectServedEqualsPredicted(run: run, port: port, folder: folder, tolerance: 1e-9)
+
         // Embeddings of other rows, other ids, other texts: refused, naming the file.
         let otherRows = try CLI.run(["train", "--data", path("train.csv"), "--embeddings", path("test.safetensors"), "--out", path("r1")] + common)
         #expect(otherRows.status != 0 && otherRows.standardError.contains("test.safetensors does not hold the embeddings of"), "\(otherRows.standardError)")
