@@ -496,6 +496,7 @@ int ctorch_unary(int32_t op, ctorch_tensor tensor, ctorch_tensor *out) {
     case CTORCH_GELU: r = torch::gelu(t, "none"); break;
     case CTORCH_GELU_TANH: r = torch::gelu(t, "tanh"); break;
     case CTORCH_LOGICAL_NOT: r = torch::logical_not(t); break;
+    case CTORCH_SILU: r = torch::silu(t); break;
     case CTORCH_RECIPROCAL: r = torch::reciprocal(t); break;
     case CTORCH_SIN: r = torch::sin(t); break;
     case CTORCH_COS: r = torch::cos(t); break;

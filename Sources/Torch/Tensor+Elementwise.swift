@@ -26,6 +26,8 @@ extension Tensor {
     public func erf() throws -> Tensor { try unary(CTORCH_ERF, "erf") }
     public func relu() throws -> Tensor { try unary(CTORCH_RELU, "relu") }
     public func sigmoid() throws -> Tensor { try unary(CTORCH_SIGMOID, "sigmoid") }
+    /// SiLU (swish): x · sigmoid(x), `torch.nn.functional.silu` (Llama's "silu" activation).
+    public func silu() throws -> Tensor { try unary(CTORCH_SILU, "silu") }
     public func sign() throws -> Tensor { try unary(CTORCH_SIGN, "sign") }
     public func abs() throws -> Tensor { try unary(CTORCH_ABS, "abs") }
     public func floor() throws -> Tensor { try unary(CTORCH_FLOOR, "floor") }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Torch
 
@@ -20,5 +21,24 @@ import Testing
     /// The pinned libtorch (scripts/setup-libtorch.sh, Package.swift's pinnedTorch).
     @Test func versionIsThePinnedOne() {
         #expect(LibTorch.version == "2.15.0")
+    }
+}
+
+@Suite struct SiLUTests {
+    /// `silu` is x · sigmoid(x) (torch.nn.functional.silu), with its gradient sigmoid(x)(1 + x(1 - sigmoid(x))).
+    @Test func siluIsXTimesSigmoid() throws {
+        let values: [Float] = [-6, -1.5, -0.25, 0, 0.5, 2, 7]
+        let x = try Tensor(values).requiringGrad()
+        let y = try x.silu()
+        for (value, expected) in zip(try y.floats(), values.map { $0 / (1 + Foundation.exp(-$0)) }) {
+            #expect(Swift.abs(value - expected) < 1e-6)
+        }
+        try y.sum().backward()
+        let gradient = try #require(try x.grad)
+        let grad = try gradient.floats()
+        for (value, x) in zip(grad, values) {
+            let s = 1 / (1 + Foundation.exp(-x))
+            #expect(Swift.abs(value - s * (1 + x * (1 - s))) < 1e-6)
+        }
     }
 }
