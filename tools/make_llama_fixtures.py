@@ -11,6 +11,7 @@ reference.safetensors:
 - loss_weight W and grad.<name> for a few parameters: gradients of (last_hidden_state * W * mask).sum().
 Grouped-query attention (4 heads, 2 key/value heads), attention_bias, rope_theta 500000 and
 RMSNorm weights away from 1, so every part of the model shows in the output.
+Also writes Tests/ModelsTests/Fixtures/llama-tiny-cls/ (LlamaForSequenceClassification, see the end).
 
 Run: .venv/bin/python tools/make_llama_fixtures.py
 Pinned: transformers 4.40.2, safetensors 0.4.3, torch 2.15.0 from PyPI (the libtorch arena links)
@@ -77,3 +78,39 @@ for name in ["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weigh
     reference["grad." + name] = parameters[name].grad.contiguous()
 safetensors.torch.save_file(reference, OUT / "reference.safetensors")
 print(f"llama-tiny: {sum(p.stat().st_size for p in OUT.iterdir())} bytes")
+
+# Tests/ModelsTests/Fixtures/llama-tiny-cls/: a LlamaForSequenceClassification on the same tiny
+# config (pad_token_id 0, num_labels 3), seeded on its own so the files above stay as they were.
+# model.safetensors is its state dict (`model.*` and `score.weight`); reference.safetensors holds
+# input_ids / attention_mask (the right-padded rows above; row 0 has no padding, so its last
+# token is found by the `% length` of transformers' rule) and logits [3, 3] in eval mode, and
+# left_input_ids / left_attention_mask / left_logits for the left-padded rows (transformers'
+# rule: first pad at 0, -1 % length = the last position, which is the last real token there).
+CLS_OUT = OUT.parent / "llama-tiny-cls"
+torch.manual_seed(2)
+cls_config = transformers.LlamaConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                                      rms_norm_eps=1e-6, rope_theta=500000.0, attention_bias=True,
+                                      tie_word_embeddings=False, initializer_range=0.1, pad_token_id=0,
+                                      num_labels=3, attn_implementation="eager")
+classifier = transformers.LlamaForSequenceClassification(cls_config).eval()
+with torch.no_grad():
+    for name, parameter in classifier.named_parameters():
+        if name.endswith("norm.weight") or name.endswith("layernorm.weight"):
+            parameter.copy_(1 + 0.3 * torch.randn_like(parameter))
+        elif name.endswith(".bias"):
+            parameter.copy_(0.1 * torch.randn_like(parameter))
+        elif name == "score.weight":
+            parameter.copy_(0.3 * torch.randn_like(parameter))
+CLS_OUT.mkdir(parents=True, exist_ok=True)
+cls_config.to_json_file(CLS_OUT / "config.json")
+cls_state = {k: v.contiguous() for k, v in classifier.state_dict().items()}
+safetensors.torch.save_file(cls_state, CLS_OUT / "model.safetensors", metadata={"format": "pt"})
+with torch.no_grad():
+    logits = classifier(input_ids=ids, attention_mask=mask).logits
+    left_logits = classifier(input_ids=left_ids, attention_mask=left_mask).logits
+assert logits.shape == (len(lengths), 3)
+safetensors.torch.save_file({"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous(),
+                             "left_input_ids": left_ids, "left_attention_mask": left_mask,
+                             "left_logits": left_logits.contiguous()}, CLS_OUT / "reference.safetensors")
+print(f"llama-tiny-cls: {sum(p.stat().st_size for p in CLS_OUT.iterdir())} bytes")
