@@ -6,18 +6,28 @@
 import Foundation
 import Torch
 
-/// One Hugging Face encoder architecture (BERT, DeBERTa-v2/v3), keyed by config.json's
-/// `model_type`. Conformances live next to their model (Sources/Models/Bert/BertFamily.swift,
-/// Sources/Models/DebertaV2/DebertaV2Family.swift) and are listed in ``ModelRegistry/families``.
+/// One Hugging Face architecture (the encoders BERT and DeBERTa-v2/v3, the decoder Llama), keyed
+/// by config.json's `model_type`. Conformances live next to their model
+/// (Sources/Models/Bert/BertFamily.swift, Sources/Models/DebertaV2/DebertaV2Family.swift,
+/// Sources/Models/Llama/LlamaFamily.swift) and are listed in ``ModelRegistry/families``. A
+/// decoder is an "encoder" here in the sense arena uses the word: the model that turns token ids
+/// into hidden states under the head.
 public protocol EncoderFamily: Sendable {
     /// config.json as this family reads it, with Hugging Face's field names and defaults.
     associatedtype Config: Decodable & Sendable
 
-    /// config.json's `model_type` ("bert", "deberta-v2").
+    /// config.json's `model_type` ("bert", "deberta-v2", "llama").
     var modelType: String { get }
     /// The attribute holding the encoder in the family's `*ForSequenceClassification` and
-    /// pretraining models, so the prefix of its parameters in their state dicts ("bert", "deberta").
+    /// pretraining models, so the prefix of its parameters in their state dicts ("bert",
+    /// "deberta", "model").
     var stateDictPrefix: String { get }
+    /// The word embeddings' parameter inside the encoder ("embeddings.word_embeddings.weight",
+    /// "embed_tokens.weight"): the rows that grow for added tokens.
+    var wordEmbeddingsName: String { get }
+    /// Whether the model reads its input causally (a decoder): its sequence classification
+    /// reads the last token, and battles are written as one chat-style text for it.
+    var isDecoder: Bool { get }
     /// Where `*ForSequenceClassification` keeps its pooler ("bert.pooler": inside the encoder, so a
     /// pretrained checkpoint may bring it; "pooler": beside it). Its `dense` layer is the cross
     /// head's pooler, and its parameters count as head parameters.
@@ -37,9 +47,21 @@ public protocol EncoderFamily: Sendable {
     /// The dropout before the classifier when the caller sets none (`classifier_dropout`,
     /// `cls_dropout`, falling back to `hidden_dropout_prob`).
     func classifierDropout(_ config: Config) -> Double
-    /// The pooler of the family's `*ForSequenceClassification` (the cross head); throws
-    /// ``ModelError`` naming `configFile` when the config makes one arena cannot build.
-    func sequenceClassificationPooler(_ config: Config, configFile: String) throws -> SequenceClassificationPooler
+    /// What the family's `*ForSequenceClassification` puts between the encoder and the
+    /// classifier (the cross head); throws ``ModelError`` naming `configFile` when the config
+    /// makes one arena cannot build.
+    func sequenceClassificationHead(_ config: Config, configFile: String) throws -> SequenceClassificationHead
+}
+
+/// The two shapes of Hugging Face's `*ForSequenceClassification`.
+public enum SequenceClassificationHead: Sendable, Equatable {
+    /// Encoders (BERT, DeBERTa): a pooler on the first token, dropout, then `classifier` with a
+    /// bias.
+    case pooler(SequenceClassificationPooler)
+    /// Decoders (LlamaForSequenceClassification and its kin): `score`, a bias-free Linear, read at
+    /// the token before the first `pad_token_id` of each row (transformers' rule, see
+    /// ``LlamaForSequenceClassification/sequenceEnds(inputIDs:padTokenId:)``), no dropout.
+    case lastToken(padTokenId: Int?)
 }
 
 /// The pooler of a `*ForSequenceClassification`: dropout on the first token's state, then a
@@ -78,8 +100,13 @@ extension EncoderFamily {
         classifierDropout(try folder.decodeConfig(Config.self))
     }
 
-    /// The sequence-classification pooler for `folder`'s config.json.
-    public func sequenceClassificationPooler(of folder: ModelFolder) throws -> SequenceClassificationPooler {
-        try sequenceClassificationPooler(try folder.decodeConfig(Config.self), configFile: folder.configFile)
+    /// The sequence-classification head for `folder`'s config.json.
+    public func sequenceClassificationHead(of folder: ModelFolder) throws -> SequenceClassificationHead {
+        try sequenceClassificationHead(try folder.decodeConfig(Config.self), configFile: folder.configFile)
     }
+}
+
+extension EncoderFamily {
+    public var wordEmbeddingsName: String { "embeddings.word_embeddings.weight" }
+    public var isDecoder: Bool { false }
 }

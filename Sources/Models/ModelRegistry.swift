@@ -7,6 +7,7 @@ public enum ModelRegistry {
     public static let families: [any EncoderFamily] = [
         BertFamily(),
         DebertaV2Family(),
+        LlamaFamily(),
     ]
 
     /// The `model_type` values arena reads, in registry order.

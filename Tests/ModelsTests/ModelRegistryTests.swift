@@ -6,13 +6,17 @@ import Torch
 /// The model registry: which `model_type` values it knows, the one error for the others, and
 /// that a family builds through it exactly the encoder its constructor builds.
 @Suite struct ModelRegistryTests {
-    @Test func listsExactlyBertAndDebertaV2() throws {
-        #expect(ModelRegistry.supportedModelTypes == ["bert", "deberta-v2"])
+    @Test func listsExactlyTheImplementedFamilies() throws {
+        #expect(ModelRegistry.supportedModelTypes == ["bert", "deberta-v2", "llama"])
         #expect(ModelFolder.supportedModelTypes == ModelRegistry.supportedModelTypes)
-        #expect(ModelRegistry.families.map(\.stateDictPrefix) == ["bert", "deberta"])
-        #expect(ModelRegistry.families.map(\.poolerPrefix) == ["bert.pooler", "pooler"])
+        #expect(ModelRegistry.families.map(\.stateDictPrefix) == ["bert", "deberta", "model"])
+        #expect(ModelRegistry.families.map(\.poolerPrefix) == ["bert.pooler", "pooler", "score"])
+        #expect(ModelRegistry.families.map(\.isDecoder) == [false, false, true])
+        #expect(ModelRegistry.families.map(\.wordEmbeddingsName)
+                == ["embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight", "embed_tokens.weight"])
         #expect(ModelRegistry.family(for: "bert") is BertFamily)
         #expect(ModelRegistry.family(for: "deberta-v2") is DebertaV2Family)
+        #expect(ModelRegistry.family(for: "llama") is LlamaFamily)
         #expect(ModelRegistry.family(for: "roberta") == nil)
     }
 
@@ -23,10 +27,10 @@ import Torch
         defer { try? FileManager.default.removeItem(at: folder) }
         let configFile = folder.appendingPathComponent("config.json").path
         try Data(#"{"model_type": "roberta", "hidden_size": 32}"#.utf8).write(to: URL(fileURLWithPath: configFile))
-        let expected = ModelError.unknownModelType(file: configFile, modelType: "roberta", supported: ["bert", "deberta-v2"])
+        let expected = ModelError.unknownModelType(file: configFile, modelType: "roberta", supported: ["bert", "deberta-v2", "llama"])
         #expect(throws: expected) { try ModelFolder(path: folder.path) }
         #expect(throws: expected) { try ModelRegistry.family(for: "roberta", configFile: configFile) }
-        #expect(expected.description == "\(configFile): model_type \"roberta\" is not supported (supported: bert, deberta-v2)")
+        #expect(expected.description == "\(configFile): model_type \"roberta\" is not supported (supported: bert, deberta-v2, llama)")
     }
 
     /// Fresh weights through the registry equal the constructor's with the same seed (same names,
@@ -87,5 +91,42 @@ import Torch
         #expect(!classifier.isHeadParameter(classifier.encoderPrefix + ".embeddings.word_embeddings.weight"))
         let pair = try PreferenceClassifier(folder: try ModelFolder(path: try fixtureFolder(name)), architecture: .pair)
         #expect(pair.store.tensor(named: pooler) == nil && pair.numericFeatureCount == 0)
+    }
+
+    /// Llama through the registry: the cross head is LlamaForSequenceClassification itself
+    /// (`model.*` and a bias-free `score`, no pooler), so the fixture's transformers state dict
+    /// loads strictly into a ``PreferenceClassifier`` and gives transformers' logits for right
+    /// and left padding; the pretrained-decoder path takes a LlamaForCausalLM checkpoint.
+    @Test func llamaCrossHeadIsLlamaForSequenceClassification() throws {
+        let folder = try ModelFolder(path: try fixtureFolder("llama-tiny-cls"))
+        #expect(folder.family is LlamaFamily)
+        #expect(try folder.family.sequenceClassificationHead(of: folder) == .lastToken(padTokenId: 0))
+        let classifier = try PreferenceClassifier(folder: folder, architecture: .cross)
+        #expect(classifier.encoder is LlamaModel && classifier.architecture == .cross && classifier.classifierName == "score")
+        let names = classifier.store.parameters.map(\.name)
+        #expect(names.first == "model.embed_tokens.weight" && names.last == "score.weight")
+        #expect(classifier.store.tensor(named: "score.bias") == nil)
+        #expect(classifier.isHeadParameter("score.weight") && !classifier.isHeadParameter("model.norm.weight"))
+        let weightsFile = try folder.weightsFile()
+        let report = try classifier.loadWeights(file: weightsFile)
+        #expect(report.missing.isEmpty && report.unused.isEmpty)
+        let reference = try SafetensorsFile(path: try fixtureFolder("llama-tiny-cls") + "/reference.safetensors")
+        for side in ["", "left_"] {
+            let logits = try withNoGrad {
+                try classifier.logits(.cross(ids: reference.tensor(side + "input_ids"), mask: reference.tensor(side + "attention_mask")))
+            }
+            let difference = maxAbsDifference(try logits.floats(), try reference.tensor(side + "logits").floats())
+            #expect(difference < 1e-5, "\(side)logits differ from transformers by \(difference)")
+        }
+
+        // A causal-LM checkpoint (llama-tiny: `model.*` and `lm_head.weight`) as the pretrained
+        // decoder: every decoder tensor loaded, lm_head unused, the head left fresh.
+        let pretrained = try ModelFolder(path: try fixtureFolder("llama-tiny"))
+        let fresh = try PreferenceClassifier(folder: pretrained, architecture: .cross, seed: 3)
+        let loaded = try fresh.loadPretrainedEncoder(from: pretrained)
+        #expect(loaded.missing == ["score.weight"] && loaded.unused == ["lm_head.weight"])
+        let file = try SafetensorsFile(path: try pretrained.weightsFile())
+        #expect(try fresh.store.tensor(named: "model.layers.1.mlp.down_proj.weight")?.floats()
+                == file.tensor("model.layers.1.mlp.down_proj.weight").floats())
     }
 }

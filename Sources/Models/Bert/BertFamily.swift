@@ -32,8 +32,8 @@ public struct BertFamily: EncoderFamily {
     }
 
     /// BertPooler: dense [hidden, hidden] and tanh on the first token, no dropout before it.
-    public func sequenceClassificationPooler(_ config: BertConfig, configFile: String) throws -> SequenceClassificationPooler {
-        SequenceClassificationPooler(width: config.hiddenSize, activation: .tanh, inputDropout: 0)
+    public func sequenceClassificationHead(_ config: BertConfig, configFile: String) throws -> SequenceClassificationHead {
+        .pooler(SequenceClassificationPooler(width: config.hiddenSize, activation: .tanh, inputDropout: 0))
     }
 }
 

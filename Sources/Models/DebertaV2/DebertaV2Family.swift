@@ -39,13 +39,13 @@ public struct DebertaV2Family: EncoderFamily {
     /// [pooler_hidden_size, pooler_hidden_size], `pooler_hidden_act`. The dense layer reads a
     /// hidden_size vector and its output_dim is hidden_size, so transformers itself only works
     /// when the two agree; anything else is a ``ModelError/unsupportedConfig``.
-    public func sequenceClassificationPooler(_ config: DebertaV2Config, configFile: String) throws -> SequenceClassificationPooler {
+    public func sequenceClassificationHead(_ config: DebertaV2Config, configFile: String) throws -> SequenceClassificationHead {
         let pooled = config.poolerHiddenSize ?? config.hiddenSize
         guard pooled == config.hiddenSize else {
             throw ModelError.unsupportedConfig(file: configFile, field: "pooler_hidden_size",
                                                reason: "\(pooled) differs from hidden_size \(config.hiddenSize); the sequence-classification head needs them equal")
         }
-        return SequenceClassificationPooler(width: pooled, activation: config.poolerHiddenAct, inputDropout: config.poolerDropout)
+        return .pooler(SequenceClassificationPooler(width: pooled, activation: config.poolerHiddenAct, inputDropout: config.poolerDropout))
     }
 }
 

@@ -8,8 +8,12 @@
 //   https://github.com/huggingface/transformers/blob/v4.40.2/src/transformers/models/deberta_v2/modeling_deberta_v2.py#L1307
 //   (ContextPooler: dropout pooler_dropout on the first token, dense, pooler_hidden_act;
 //   dropout cls_dropout ?? hidden_dropout_prob; classifier)
+//   LlamaForSequenceClassification
+//   https://github.com/huggingface/transformers/blob/v4.40.2/src/transformers/models/llama/modeling_llama.py#L1323
+//   (decoders: `score` Linear(hidden, 3, bias=False) at the token before the first pad id, no dropout)
 //   Parameter names are the checkpoint's (`bert.pooler.dense.weight`, `pooler.dense.weight`,
-//   `classifier.weight`), so a saved cross-encoder is a Hugging Face state dict.
+//   `classifier.weight`, `model.layers.0...`, `score.weight`), so a saved cross-encoder is a
+//   Hugging Face state dict.
 // pair: the shared-weight classifier of the KerasNLP starter (S1): one encoder reads
 //   "prompt + response A" and "prompt + response B"; each side is mean-pooled over its real
 //   tokens, the two vectors are concatenated [A, B], dropout, then `classifier` Linear(2H, 3).
@@ -65,8 +69,11 @@ public final class PreferenceClassifier {
 
     /// What sits between the encoder and `classifier`.
     enum Head {
-        /// `*ForSequenceClassification`: the family's pooler on the first token.
+        /// `*ForSequenceClassification` of an encoder: the family's pooler on the first token.
         case cross(pooler: Linear, pooling: SequenceClassificationPooler)
+        /// `*ForSequenceClassification` of a decoder: `score` (here `classifier`) on the token
+        /// before the first `padTokenId` of each row.
+        case lastToken(padTokenId: Int?)
         /// Each side mean-pooled over its real tokens; with S3's numeric-feature branch when
         /// `features` is set.
         case pair(features: FeatureBranch?)
@@ -81,7 +88,7 @@ public final class PreferenceClassifier {
 
     public var architecture: ClassifierArchitecture {
         switch head {
-        case .cross: return .cross
+        case .cross, .lastToken: return .cross
         case .pair: return .pair
         }
     }
@@ -120,10 +127,14 @@ public final class PreferenceClassifier {
         let classifierInput: Int
         switch architecture {
         case .cross:
-            let pooling = try family.sequenceClassificationPooler(of: folder)
-            let pooler = try Linear(store.root.descendant(family.poolerPrefix).child("dense"),
-                                    inputSize: pooling.width, outputSize: pooling.width, std: std)
-            head = .cross(pooler: pooler, pooling: pooling)
+            switch try family.sequenceClassificationHead(of: folder) {
+            case .pooler(let pooling):
+                let pooler = try Linear(store.root.descendant(family.poolerPrefix).child("dense"),
+                                        inputSize: pooling.width, outputSize: pooling.width, std: std)
+                head = .cross(pooler: pooler, pooling: pooling)
+            case .lastToken(let padTokenId):
+                head = .lastToken(padTokenId: padTokenId)
+            }
             classifierInput = hiddenSize
         case .pair:
             if let numericFeatures {
@@ -138,7 +149,17 @@ public final class PreferenceClassifier {
                 classifierInput = 2 * hiddenSize
             }
         }
-        classifier = try Linear(store.root.child("classifier"), inputSize: classifierInput, outputSize: 3, std: std)
+        if case .lastToken = head {
+            classifier = try Linear(store.root.child("score"), inputSize: classifierInput, outputSize: 3, bias: false, std: std)
+        } else {
+            classifier = try Linear(store.root.child("classifier"), inputSize: classifierInput, outputSize: 3, std: std)
+        }
+    }
+
+    /// The classification layer's name in the state dict: `classifier`, or `score` for decoders.
+    public var classifierName: String {
+        if case .lastToken = head { return "score" }
+        return "classifier"
     }
 
     /// Whether dropout is active.
@@ -159,6 +180,15 @@ public final class PreferenceClassifier {
             first = try path.dropout(first, probability: pooling.inputDropout)
             let pooled = try pooling.activation(pooler(first))
             return try classifier(path.dropout(pooled, probability: classifierDropout))
+        case let (.lastToken(padTokenId), .cross(ids, mask)):
+            // LlamaForSequenceClassification scores every position and gathers one; gathering
+            // the hidden state first gives the same logits for a fraction of the work.
+            let hidden = try encoder.hiddenStates(inputIDs: ids, attentionMask: mask, tokenTypeIDs: nil)
+            let shape = try hidden.shape
+            let ends = try LlamaForSequenceClassification.sequenceEnds(inputIDs: ids, padTokenId: padTokenId).to(try hidden.device)
+            let index = try ends.view([shape[0], 1, 1]).expand([shape[0], 1, shape[2]])
+            let last = try hidden.gather(dim: 1, index: index).squeeze(1)
+            return try classifier(path.dropout(last, probability: classifierDropout))
         case let (.pair(branch), .pair(idsA, maskA, idsB, maskB, features)):
             var a = try Pooling.mean(encoder.hiddenStates(inputIDs: idsA, attentionMask: maskA, tokenTypeIDs: nil), mask: maskA)
             var b = try Pooling.mean(encoder.hiddenStates(inputIDs: idsB, attentionMask: maskB, tokenTypeIDs: nil), mask: maskB)
@@ -202,14 +232,14 @@ public final class PreferenceClassifier {
         var weights: [String: Tensor] = [:]
         var dropped: [String] = []
         for (name, tensor) in raw {
-            if name.hasPrefix("classifier.") { dropped.append(name); continue }
+            if name.hasPrefix("classifier.") || name.hasPrefix("score.") { dropped.append(name); continue }
             var target = name
             if target.hasSuffix(".gamma") { target = String(target.dropLast(6)) + ".weight" }
             if target.hasSuffix(".beta") { target = String(target.dropLast(5)) + ".bias" }
             if !own.contains(target), own.contains(encoderPrefix + "." + target) { target = encoderPrefix + "." + target }
             weights[target] = tensor
         }
-        let embeddingName = encoderPrefix + ".embeddings.word_embeddings.weight"
+        let embeddingName = encoderPrefix + "." + family.wordEmbeddingsName
         if let embeddings = weights[embeddingName], let expected = store.tensor(named: embeddingName) {
             let have = try embeddings.size(0)
             let want = try expected.size(0)
