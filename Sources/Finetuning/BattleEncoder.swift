@@ -21,6 +21,19 @@ public enum TurnSelection: String, Codable, Sendable, CaseIterable {
     case all
 }
 
+/// How a cross sequence is written.
+public enum CrossLayout: Sendable, Equatable {
+    /// Encoders: `[CLS] [PROMPT] p [RESPONSE_A] a [RESPONSE_B] b [SEP]`, the markers added tokens.
+    case markers
+    /// Decoders (a causal model reads it and its head reads the last token): a plain-text,
+    /// chat-style layout in the model's own tokens, with no new embeddings,
+    /// `prefix "# Prompt\n" p "\n\n# Response A\n" a "\n\n# Response B\n" b "\n\n# Which response is better?"`,
+    /// the turns of each part joined by "\n\n". `prefix` is what the tokenizer puts first (the
+    /// beginning-of-sequence id for Llama and Gemma, nothing for Qwen2). The closing question is
+    /// never cut, so the last token, where the head reads, is always the same.
+    case chat(prefix: [Int])
+}
+
 /// Turns a battle into token ids for a ``PreferenceClassifier``.
 ///
 /// pair (S1): two texts, "Prompt: {p}\n\nResponse: {a}" and "Prompt: {p}\n\nResponse: {b}"
@@ -30,7 +43,8 @@ public enum TurnSelection: String, Codable, Sendable, CaseIterable {
 /// by `[TURN]`. The markers are added tokens (ids after the vocabulary unless the vocabulary
 /// has them). When the three parts do not fit, each gets a fair share of the budget and what a
 /// short part leaves goes to the others (the share scheme of the best competition solutions);
-/// the prompt keeps its end (the last turns), the responses their beginning.
+/// the prompt keeps its end (the last turns), the responses their beginning. For decoders the
+/// same shares fill the chat layout (``CrossLayout/chat(prefix:)``).
 public struct BattleEncoder: Sendable {
     public let tokenizer: any Tokenizer
     public let architecture: ClassifierArchitecture
@@ -43,16 +57,57 @@ public struct BattleEncoder: Sendable {
     public let featureScaling: FeatureScaling?
     /// Marker token ids, by ``markerTokens`` name.
     public let markers: [String: Int]
+    /// How a cross sequence is written (markers for encoders, chat text for decoders).
+    public let crossLayout: CrossLayout
+    /// The chat layout's fixed pieces, tokenized once: the headers and the turn separator.
+    let chat: ChatPieces?
+
+    struct ChatPieces: Sendable {
+        var prefix: [Int]
+        var prompt: [Int]
+        var responseA: [Int]
+        var responseB: [Int]
+        var question: [Int]
+        var turnSeparator: [Int]
+        var fixedCount: Int { prefix.count + prompt.count + responseA.count + responseB.count + question.count }
+    }
+
+    static let chatHeaders = (prompt: "# Prompt\n", responseA: "\n\n# Response A\n", responseB: "\n\n# Response B\n",
+                              question: "\n\n# Which response is better?", turnSeparator: "\n\n")
 
     public static let markerTokens = ["[PROMPT]", "[RESPONSE_A]", "[RESPONSE_B]", "[TURN]"]
 
     public init(
         tokenizer: any Tokenizer, architecture: ClassifierArchitecture, maxLength: Int, turns: TurnSelection,
-        pairFormat: PairFormat = .template, textCleanup: Bool = false, featureScaling: FeatureScaling? = nil
+        pairFormat: PairFormat = .template, textCleanup: Bool = false, featureScaling: FeatureScaling? = nil,
+        crossLayout: CrossLayout = .markers
     ) throws(TrainingError) {
         let minimum = architecture == .cross ? 8 : 3
         guard maxLength >= minimum else {
             throw TrainingError.setting(name: "maxLength", problem: "must be at least \(minimum) for a \(architecture.rawValue) model (got \(maxLength))")
+        }
+        self.crossLayout = crossLayout
+        if architecture == .cross, case .chat(let prefix) = crossLayout {
+            let headers = Self.chatHeaders
+            let pieces: ChatPieces
+            do {
+                pieces = ChatPieces(
+                    prefix: prefix, prompt: try tokenizer.tokenize(headers.prompt), responseA: try tokenizer.tokenize(headers.responseA),
+                    responseB: try tokenizer.tokenize(headers.responseB), question: try tokenizer.tokenize(headers.question),
+                    turnSeparator: try tokenizer.tokenize(headers.turnSeparator))
+            } catch {
+                throw TrainingError.setting(name: "tokenizer", problem: "cannot tokenize the chat template's headers: \(error)")
+            }
+            // Each of the three parts needs room for at least one token.
+            guard maxLength >= pieces.fixedCount + 3 else {
+                throw TrainingError.setting(
+                    name: "maxLength",
+                    problem: "the chat template's fixed parts (beginning, headers and closing question) take \(pieces.fixedCount) tokens, "
+                        + "so a decoder's battle needs at least \(pieces.fixedCount + 3) (got \(maxLength))")
+            }
+            chat = pieces
+        } else {
+            chat = nil
         }
         self.tokenizer = tokenizer
         self.architecture = architecture
@@ -66,7 +121,7 @@ public struct BattleEncoder: Sendable {
         for token in Self.markerTokens {
             if let id = tokenizer.id(of: token) {
                 markers[token] = id
-            } else if architecture == .cross {
+            } else if architecture == .cross, crossLayout == .markers {
                 markers[token] = next
                 next += 1
             }
@@ -88,7 +143,11 @@ public struct BattleEncoder: Sendable {
         case .pair:
             tokens = .pair(try pairSequence(prompt: prompt, response: first), try pairSequence(prompt: prompt, response: second))
         case .cross:
-            tokens = .cross(try crossSequence(prompt: prompt, a: first, b: second))
+            if let chat {
+                tokens = .cross(try chatSequence(chat, prompt: prompt, a: first, b: second))
+            } else {
+                tokens = .cross(try crossSequence(prompt: prompt, a: first, b: second))
+            }
         }
         var features: [[Float]]?
         if let featureScaling {
@@ -155,15 +214,20 @@ public struct BattleEncoder: Sendable {
     /// need (``Tokenizer/leadingIDs(of:limit:)``), so a 50 MB response costs what its first
     /// few hundred tokens cost; the ids equal the full sequence's prefix or suffix.
     func joinedTurns(_ turns: [String], limit: Int, keepingEnd: Bool) throws -> [Int] {
+        try joinedTurns(turns, separator: markers["[TURN]"].map { [$0] } ?? [], limit: limit, keepingEnd: keepingEnd)
+    }
+
+    /// ``joinedTurns(_:limit:keepingEnd:)`` with the turns joined by `separator` (cut like the
+    /// rest when the limit falls inside it).
+    func joinedTurns(_ turns: [String], separator: [Int], limit: Int, keepingEnd: Bool) throws -> [Int] {
         let texts = selected(turns)
-        let marker = markers["[TURN]"]
         var parts: [[Int]] = []
         var count = 0
         for (position, index) in (keepingEnd ? Array(texts.indices.reversed()) : Array(texts.indices)).enumerated() {
-            if position > 0, let marker {
+            if position > 0, !separator.isEmpty {
                 guard count < limit else { break }
-                parts.append([marker])
-                count += 1
+                parts.append(separator)
+                count += separator.count
             }
             guard count < limit else { break }
             let ids = keepingEnd
@@ -172,7 +236,9 @@ public struct BattleEncoder: Sendable {
             parts.append(ids)
             count += ids.count
         }
-        return Array((keepingEnd ? parts.reversed() : parts).joined())
+        let joined = Array((keepingEnd ? parts.reversed() : parts).joined())
+        // A separator of several ids may end past the limit.
+        return joined.count <= limit ? joined : Array(keepingEnd ? joined.suffix(limit) : joined.prefix(limit))
     }
 
     func crossSequence(prompt: [String], a: [String], b: [String]) throws -> [Int] {
@@ -193,6 +259,24 @@ public struct BattleEncoder: Sendable {
         ids.append(markers["[RESPONSE_B]"] ?? specials.separator)
         ids += rb.prefix(shares[2])
         ids.append(specials.separator)
+        return ids
+    }
+
+    /// The chat layout (``CrossLayout/chat(prefix:)``): the fixed pieces whole, the three parts
+    /// sharing what is left as in ``crossSequence(prompt:a:b:)``.
+    func chatSequence(_ chat: ChatPieces, prompt: [String], a: [String], b: [String]) throws -> [Int] {
+        let budget = max(maxLength - chat.fixedCount, 0)
+        let p = try joinedTurns(prompt, separator: chat.turnSeparator, limit: budget, keepingEnd: true)
+        let ra = try joinedTurns(a, separator: chat.turnSeparator, limit: budget, keepingEnd: false)
+        let rb = try joinedTurns(b, separator: chat.turnSeparator, limit: budget, keepingEnd: false)
+        let shares = Self.shares(lengths: [p.count, ra.count, rb.count], budget: budget)
+        var ids = chat.prefix + chat.prompt
+        ids += p.suffix(shares[0])
+        ids += chat.responseA
+        ids += ra.prefix(shares[1])
+        ids += chat.responseB
+        ids += rb.prefix(shares[2])
+        ids += chat.question
         return ids
     }
 

@@ -93,6 +93,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var adversarialWeightPerturbation: AdversarialWeightPerturbation? = nil
     /// S3's "AWP": Gaussian noise of this standard deviation on the head's weight matrices at each step.
     public var headWeightNoise: Double? = nil
+    /// Distillation from a teacher's predictions (Distillation.swift); nil: the labels alone.
+    public var distillation: Distillation? = nil
 
     public init(
         architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
@@ -178,6 +180,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case preset
         case adversarialWeightPerturbation
         case headWeightNoise
+        case distillation
     }
 
     /// Decodes settings saved by this or an earlier arena: a field added since (such as
@@ -223,6 +226,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         preset = try c.decodeIfPresent(String.self, forKey: .preset)
         adversarialWeightPerturbation = try c.decodeIfPresent(AdversarialWeightPerturbation.self, forKey: .adversarialWeightPerturbation)
         headWeightNoise = try c.decodeIfPresent(Double.self, forKey: .headWeightNoise)
+        distillation = try c.decodeIfPresent(Distillation.self, forKey: .distillation)
     }
 
     /// Checks the ranges; the message names the command-line option.
@@ -274,6 +278,10 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
                     "takes the \(FeatureScaling.count) turn-length statistics per side (got \(numericFeatures?.count ?? 0))")
         try require(validationFraction > 0 && validationFraction < 1, "validationFraction", "must be in (0, 1) (got \(validationFraction))")
         try validatePerturbations()
+        if let distillation {
+            try require(distillation.weight > 0 && distillation.weight <= 1, "distillation.weight",
+                        "must be in (0, 1]: the share of the KL term (got \(distillation.weight))")
+        }
     }
 }
 

@@ -25,7 +25,9 @@ public struct FinetuneArtifact: Codable, Sendable {
     public static func weightsFile(fold: Int) -> String { "fold-\(fold).safetensors" }
     public static let modelFolder = "model"
     /// Tokenizer files copied from the pretrained folder.
-    static let tokenizerFiles = ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spm.model"]
+    static let tokenizerFiles = [
+        "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spm.model", "tokenizer.model",
+    ]
 }
 
 /// The outcome of `arena finetune`.
@@ -63,13 +65,15 @@ public enum FinetuneTraining {
         let folder = try ModelFolder(path: settings.model)
         try folder.checkSequenceLength(settings.maxLength)
         let tokenizer = try TokenizerLoader.load(folder: settings.model)
-        return (folder, try encoder(tokenizer: tokenizer, settings: settings, featureScaling: featureScaling))
+        return (folder, try encoder(tokenizer: tokenizer, folder: folder, settings: settings, featureScaling: featureScaling))
     }
 
-    static func encoder(tokenizer: any Tokenizer, settings: FinetuneSettings, featureScaling: FeatureScaling?) throws -> BattleEncoder {
+    /// The battle encoder for `folder`'s model: a decoder's cross sequences in the chat layout.
+    static func encoder(tokenizer: any Tokenizer, folder: ModelFolder, settings: FinetuneSettings, featureScaling: FeatureScaling?) throws -> BattleEncoder {
         try BattleEncoder(
             tokenizer: tokenizer, architecture: settings.architecture, maxLength: settings.maxLength, turns: settings.turns,
-            pairFormat: settings.pairFormat, textCleanup: settings.textCleanup, featureScaling: featureScaling)
+            pairFormat: settings.pairFormat, textCleanup: settings.textCleanup, featureScaling: featureScaling,
+            crossLayout: folder.family.isDecoder ? .chat(prefix: tokenizer.sequencePrefix) : .markers)
     }
 
     /// Fine-tunes `settings.model` on `battles`: k folds (or one stratified hold-out split when
@@ -92,17 +96,20 @@ public enum FinetuneTraining {
             labels: try KFold.labels(of: battles), folds: foldCount, seed: settings.seed, holdoutFraction: settings.validationFraction)
         let labels = kfold.labels
         let featureScaling = settings.numericFeatures.map { _ in FeatureScaling.fit(battles) }
+        let teacher = try settings.distillation?.probabilities(for: battles)
         let (folder, encoder) = try prepare(settings: settings, featureScaling: featureScaling)
         let started = Date()
         let encoded = try encoder.encodeAll(battles, swapped: settings.swapAugmentation || settings.swapAveraging)
         let tokens = encoded.reduce(0) { $0 + $1.direct.sequences.reduce(0) { $0 + $1.count } }
         log("tokenized \(battles.count) battles (\(tokens) tokens, \(settings.architecture.rawValue), max length \(settings.maxLength)) in \(ProgressClock.format(Date().timeIntervalSince(started)))")
-        try writeModelFolder(from: folder, vocabularySize: encoder.vocabularySize, to: run.file(FinetuneArtifact.modelFolder))
+        try writeModelFolder(from: folder, vocabularySize: encoder.vocabularySize,
+                             paddingID: folder.family.isDecoder ? encoder.tokenizer.specialTokens.padding : nil,
+                             to: run.file(FinetuneArtifact.modelFolder))
 
         let result = try withoutActuallyEscaping(log) { log in
             try kfold.run(
                 FinetuneFoldFitter(
-                    settings: settings, folds: foldCount, folder: folder, encoder: encoder, encoded: encoded, labels: labels, run: run,
+                    settings: settings, folds: foldCount, folder: folder, encoder: encoder, encoded: encoded, labels: labels, teacher: teacher, run: run,
                     resume: resume, device: device, checkpointSeconds: checkpointSeconds, log: log, progress: progress,
                     shouldStop: shouldStop))
         }
@@ -161,9 +168,10 @@ public enum FinetuneTraining {
         }
     }
 
-    /// `model/` of a run: the pretrained config.json with the embeddings' new vocab_size, and
-    /// the tokenizer files.
-    static func writeModelFolder(from folder: ModelFolder, vocabularySize: Int, to destination: String) throws {
+    /// `model/` of a run: the pretrained config.json with the embeddings' new vocab_size (and, for
+    /// a decoder, `pad_token_id` set to the id its batches are padded with, so that
+    /// transformers' `*ForSequenceClassification` reads the same token), and the tokenizer files.
+    static func writeModelFolder(from folder: ModelFolder, vocabularySize: Int, paddingID: Int? = nil, to destination: String) throws {
         let manager = FileManager.default
         do { try manager.createDirectory(atPath: destination, withIntermediateDirectories: true) } catch {
             throw TrainingError.io(DataError.writeFailed(path: destination, reason: error.localizedDescription))
@@ -174,6 +182,7 @@ public enum FinetuneTraining {
             throw TrainingError.io(DataError.writeFailed(path: folder.configFile, reason: "cannot read it back"))
         }
         config["vocab_size"] = max(vocabularySize, config["vocab_size"] as? Int ?? 0)
+        if let paddingID { config["pad_token_id"] = paddingID }
         let output: Data
         do { output = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) } catch {
             throw TrainingError.io(DataError.writeFailed(path: destination + "/config.json", reason: "\(error)"))
@@ -215,7 +224,7 @@ public final class FinetunedModel {
         guard (artifact.settings.numericFeatures == nil) == (artifact.featureScaling == nil) else {
             throw RunError.corruptRun(path: runPath + "/model.json", reason: "numeric features without their scaling, or the reverse")
         }
-        encoder = try FinetuneTraining.encoder(tokenizer: tokenizer, settings: artifact.settings, featureScaling: artifact.featureScaling)
+        encoder = try FinetuneTraining.encoder(tokenizer: tokenizer, folder: folder, settings: artifact.settings, featureScaling: artifact.featureScaling)
         guard encoder.vocabularySize == artifact.vocabularySize else {
             throw RunError.corruptRun(
                 path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
@@ -223,7 +232,8 @@ public final class FinetunedModel {
         runners = try (0..<artifact.folds).map { fold in
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
-                headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures, device: device)
+                headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures,
+                paddingID: tokenizer.specialTokens.padding, device: device)
             let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
             guard FileManager.default.fileExists(atPath: weights) else {
                 throw RunError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
@@ -257,6 +267,7 @@ struct FinetuneFoldFitter: FoldFitter {
     let encoder: BattleEncoder
     let encoded: [EncodedBattle]
     let labels: [Int]
+    let teacher: [WinnerProbabilities]?
     let run: RunFolder
     let resume: Bool
     let device: Device
@@ -286,7 +297,7 @@ struct FinetuneFoldFitter: FoldFitter {
         let classifier = try PreferenceClassifier(
             folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
             headDropout: settings.headDropout, numericFeatures: settings.numericFeatures,
-            device: device, seed: settings.seed &+ UInt64(fold))
+            paddingID: encoder.tokenizer.specialTokens.padding, device: device, seed: settings.seed &+ UInt64(fold))
         let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
         if fold == 0 {
             let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
@@ -294,7 +305,8 @@ struct FinetuneFoldFitter: FoldFitter {
         }
         let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
         let trainer = FoldTrainer(
-            settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds, newParameters: Set(report.missing))
+            settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds, newParameters: Set(report.missing),
+            teacher: teacher)
         log("fold \(fold + 1)/\(folds): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
         let stateFolder = run.file("fold-\(fold).state")
         if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {

@@ -83,7 +83,12 @@ public struct FoldTrainer {
     /// `loadPretrainedEncoder` reports missing); they train at `settings.headLearningRate` when set.
     public var newParameters: Set<String>
 
-    public init(settings: FinetuneSettings, runner: ClassifierRunner, fold: Int, checkpointSeconds: Double = 300, newParameters: Set<String> = []) {
+    /// The teacher's probabilities by row of `encoded` (with ``FinetuneSettings/distillation``).
+    public var teacher: [WinnerProbabilities]?
+
+    public init(settings: FinetuneSettings, runner: ClassifierRunner, fold: Int, checkpointSeconds: Double = 300, newParameters: Set<String> = [],
+                teacher: [WinnerProbabilities]? = nil) {
+        self.teacher = teacher
         self.settings = settings
         self.runner = runner
         self.fold = fold
@@ -135,6 +140,9 @@ public struct FoldTrainer {
         encoded: [EncodedBattle], labels: [Int], training: [Int], validation: [Int], bestWeightsFile: String, stateFolder: String,
         resume: Bool, progress: (FinetuneProgress) -> Void = { _ in }, shouldStop: (Int) -> Bool = { _ in false }
     ) throws -> FoldOutcome {
+        if settings.distillation != nil, teacher?.count != encoded.count {
+            throw TrainingError.invariant("distillation needs one teacher row per battle (\(teacher?.count ?? 0) for \(encoded.count))")
+        }
         guard !training.isEmpty, !validation.isEmpty else {
             throw TrainingError.invalidSetting("fold \(fold + 1) has \(training.count) training and \(validation.count) validation rows; both need at least one")
         }
@@ -243,8 +251,12 @@ public struct FoldTrainer {
                     let rows = micro.map { encoded[$0.row].view(swapped: $0.swapped) }
                     let targets = micro.map { example in Int64(example.swapped ? Winner.swappedIndex(labels[example.row]) : labels[example.row]) }
                     let logits = try runner.logits(try runner.input(rows))
-                    let loss = try logits.crossEntropy(
+                    var loss = try logits.crossEntropy(
                         target: try Tensor(targets, shape: [targets.count]).to(runner.device), labelSmoothing: settings.labelSmoothing)
+                    if let distillation = settings.distillation, let teacher {
+                        let soft = micro.map { example in example.swapped ? teacher[example.row].swapped : teacher[example.row] }
+                        loss = try Distillation.mixedLoss(logits: logits, crossEntropy: loss, targets: soft, weight: distillation.weight)
+                    }
                     let share = Double(micro.count) / Double(batch.count)
                     let value = try loss.item()
                     guard value.isFinite else {

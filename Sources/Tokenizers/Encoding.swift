@@ -57,9 +57,15 @@ public protocol Tokenizer: Sendable {
     /// `tokenize(text).suffix(limit)`, reading only as much of a long text as the ids need
     /// where the tokenizer can prove the result equal (the default tokenises the whole text).
     func trailingIDs(of text: String, limit: Int) throws -> [Int]
+    /// The ids a decoder's input starts with: the beginning-of-sequence id where the tokenizer
+    /// adds one (Llama, Gemma), nothing otherwise (Qwen2, and encoders, which frame with
+    /// ``SpecialTokenIDs`` instead).
+    var sequencePrefix: [Int] { get }
 }
 
 extension Tokenizer {
+    public var sequencePrefix: [Int] { [] }
+
     public func leadingIDs(of text: String, limit: Int) throws -> [Int] {
         Array(try tokenize(text).prefix(Swift.max(limit, 0)))
     }

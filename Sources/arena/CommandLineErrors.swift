@@ -18,7 +18,8 @@ enum CommandLineErrors {
         "members": "--run", "numericFeatures": "--numeric-features", "patience": "--patience", "plateauFactor": "--plateau-factor",
         "plateauPatience": "--plateau-patience", "precision": "--precision", "rampDecay": "--ramp-decay", "rampEpochs": "--ramp-epochs",
         "rampHorizon": "--ramp-horizon", "rampStart": "--ramp-start", "tfidf": "--tfidf", "validationFraction": "--validation-fraction",
-        "warmupFraction": "--warmup", "weightDecay": "--weight-decay",
+        "warmupFraction": "--warmup", "weightDecay": "--weight-decay", "distillation.weight": "--teacher-weight",
+        "distillation.teacher": "--teacher",
     ]
 
     /// "--batch-size must be in 1...1048576 (got 0)" for a settings error; nil for others.

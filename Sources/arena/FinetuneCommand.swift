@@ -158,6 +158,12 @@ struct FinetuneCommand: ParsableCommand {
 
     @OptionGroup var perturbation: WeightPerturbationOptions
 
+    @Option(help: ArgumentHelp("Distil from a teacher: a prediction CSV (id, winner_model_a, winner_model_b, winner_tie; e.g. a larger model's out-of-fold predictions) with a row for every training battle; the loss mixes the cross-entropy with the KL divergence to it.", valueName: "file"))
+    var teacher: String?
+
+    @Option(help: "With --teacher: the weight of the KL term in (0, 1]; the cross-entropy gets 1 minus it (default 0.5).")
+    var teacherWeight: Double?
+
     @OptionGroup var libtorch: LibTorchOptions
 
     @Option(help: "Save the running fold's state at least this often (seconds).")
@@ -249,6 +255,13 @@ struct FinetuneCommand: ParsableCommand {
             settings.numericFeatures = NumericFeatureHead(count: FeatureScaling.count, projectionWidth: widths.projection, hiddenWidth: widths.hidden)
         }
         perturbation.apply(to: &settings)
+        if let teacher {
+            do { settings.distillation = try Distillation(teacher: teacher, weight: teacherWeight ?? 0.5) } catch {
+                throw ValidationError("--teacher \(teacher): \(error.description)")
+            }
+        } else if teacherWeight != nil {
+            throw ValidationError("--teacher-weight needs --teacher FILE")
+        }
         settings.seed = seed
         return settings
     }

@@ -45,6 +45,10 @@ extension FinetuneCommand {
                     options.append(
                         "--awp --awp-lr \(awp.learningRate) --awp-eps \(awp.epsilon) --awp-start-epoch \(awp.startEpoch) --awp-parameters \(awp.parameterFilter) --awp-gradient \(awp.gradient.rawValue)")
                 }
+            } else if label == "distillation" {
+                if let distillation = value as? Distillation {
+                    options.append("--teacher \(distillation.teacher) --teacher-weight \(distillation.weight)")
+                }
             } else if label == "epochRamp" {
                 if let ramp = value as? LearningRateSchedule.EpochRamp {
                     options.append("--ramp-start \(ramp.start) --ramp-epochs \(ramp.epochs) --ramp-decay \(ramp.decay) --ramp-horizon \(ramp.horizon)")

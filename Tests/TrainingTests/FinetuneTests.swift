@@ -390,6 +390,44 @@ func temporaryRunFolder() throws -> RunFolder {
         #expect(BattleEncoder.shares(lengths: [5, 5, 5], budget: 0) == [0, 0, 0])
     }
 
+    /// A decoder's battle (``CrossLayout/chat(prefix:)``): the prefix, "# Prompt\n" p
+    /// "\n\n# Response A\n" a "\n\n# Response B\n" b "\n\n# Which response is better?", each
+    /// header in the model's own tokens, turns joined by "\n\n", no marker tokens added.
+    @Test func chatLayoutForDecoders() throws {
+        let tokenizer = try tokenizer()
+        let encoder = try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: 64, turns: .all, crossLayout: .chat(prefix: [7]))
+        #expect(encoder.markers.isEmpty && encoder.vocabularySize == tokenizer.vocabularySize)
+        let battle = Battle(id: "1", prompt: ["ab", "c"], responseA: ["d", "e"], responseB: ["f", "g"], winner: .modelA)
+        func ids(_ text: String) throws -> [Int] { try tokenizer.tokenize(text) }
+        let separator = try ids("\n\n")
+        #expect(separator.isEmpty, "WordPiece drops whitespace, so turns meet directly")
+        let expected = try [7] + ids("# Prompt\n") + ids("ab") + separator + ids("c") + ids("\n\n# Response A\n") + ids("d") + ids("e")
+            + ids("\n\n# Response B\n") + ids("f") + ids("g") + ids("\n\n# Which response is better?")
+        #expect(try encoder.encode(battle).sequences == [expected])
+        let swapped = try encoder.encode(battle, swapped: true).sequences[0]
+        #expect(swapped == (try [7] + ids("# Prompt\n") + ids("ab") + ids("c") + ids("\n\n# Response A\n") + ids("f") + ids("g")
+            + ids("\n\n# Response B\n") + ids("d") + ids("e") + ids("\n\n# Which response is better?")))
+
+        // Too long: the fixed pieces stay whole, the three parts share the rest (6 ids: 3, 2, 1 by
+        // water-filling); the prompt keeps its end, the responses their beginning, and the
+        // closing question ends every sequence.
+        let fixed = try 1 + ids("# Prompt\n").count + ids("\n\n# Response A\n").count + ids("\n\n# Response B\n").count
+            + ids("\n\n# Which response is better?").count
+        let short = try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: fixed + 6, turns: .first, crossLayout: .chat(prefix: [7]))
+        let long = Battle(id: "2", prompt: ["a b c d e"], responseA: ["f g h"], responseB: ["i"], winner: .tie)
+        let cut = try short.encode(long).sequences[0]
+        #expect(cut.count == fixed + 6)
+        #expect(cut == (try [7] + ids("# Prompt\n") + ids("c d e") + ids("\n\n# Response A\n") + ids("f g")
+            + ids("\n\n# Response B\n") + ids("i") + ids("\n\n# Which response is better?")))
+
+        // A length the fixed pieces do not leave room in is refused, naming both numbers.
+        let error = #expect(throws: TrainingError.self) {
+            _ = try BattleEncoder(tokenizer: tokenizer, architecture: .cross, maxLength: fixed + 2, turns: .all, crossLayout: .chat(prefix: [7]))
+        }
+        #expect(error?.description.contains("take \(fixed) tokens") == true)
+        #expect(error?.description.contains("at least \(fixed + 3)") == true)
+    }
+
     /// S2's clean-up and the [SEP] pair format.
     @Test func cleanupAndSepFormat() throws {
         #expect(BattleEncoder.cleanUp("  Héllo\n\n  wörld\t!  ") == "Hllo wrld !")

@@ -108,9 +108,12 @@ public final class PreferenceClassifier {
     /// Builds the model for `folder`'s config.json with fresh weights (normal with the config's
     /// initializer range, seeded by `seed`). `vocabularySize` enlarges the word embeddings for
     /// added tokens; `headDropout` replaces the config's dropout before the classifier;
-    /// `numericFeatures` adds S3's feature branch to a pair head.
+    /// `numericFeatures` adds S3's feature branch to a pair head; `paddingID`, for a decoder's
+    /// cross head, is the id its batches are padded with, where the head stops reading (nil:
+    /// config.json's `pad_token_id`).
     public init(folder: ModelFolder, architecture: ClassifierArchitecture, vocabularySize: Int? = nil,
-                headDropout: Double? = nil, numericFeatures: NumericFeatureHead? = nil, device: Device = .cpu, seed: UInt64 = 0) throws {
+                headDropout: Double? = nil, numericFeatures: NumericFeatureHead? = nil, paddingID: Int? = nil,
+                device: Device = .cpu, seed: UInt64 = 0) throws {
         guard numericFeatures == nil || architecture == .pair else {
             throw ModelError.invalidInput("numeric features are for the pair architecture (S3), not cross")
         }
@@ -133,7 +136,7 @@ public final class PreferenceClassifier {
                                         inputSize: pooling.width, outputSize: pooling.width, std: std)
                 head = .cross(pooler: pooler, pooling: pooling)
             case .lastToken(let padTokenId):
-                head = .lastToken(padTokenId: padTokenId)
+                head = .lastToken(padTokenId: paddingID ?? padTokenId)
             }
             classifierInput = hiddenSize
         case .pair:
