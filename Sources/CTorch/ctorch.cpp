@@ -202,6 +202,108 @@ torch::optim::Optimizer &unwrap(ctorch_optimizer handle) {
   return *require(reinterpret_cast<Optimizer *>(handle), "the optimizer handle")->optimizer;
 }
 
+// The body of a checkpointed block and its owner's release (ctorch_checkpoint). Kept in the
+// autograd context as a capsule, so it lives exactly as long as the graph may run backward.
+struct CheckpointBody : torch::CustomClassHolder {
+  ctorch_checkpoint_body body;
+  ctorch_checkpoint_release release;
+  void *context;
+  // The forward pass's state, restored for the recomputation.
+  c10::Device device = c10::Device(c10::DeviceType::CPU);
+  at::Tensor generator_state;
+  bool autocast_cpu = false, autocast_cuda = false;
+  c10::ScalarType autocast_cpu_dtype = at::kBFloat16, autocast_cuda_dtype = at::kHalf;
+
+  CheckpointBody(ctorch_checkpoint_body body, ctorch_checkpoint_release release, void *context)
+      : body(body), release(release), context(context) {}
+  ~CheckpointBody() override {
+    if (release != nullptr) release(context);
+  }
+
+  torch::Tensor run(const torch::Tensor &input) {
+    ctorch_tensor output = nullptr;
+    auto handle = wrap(input);
+    int status = body(context, handle, &output);
+    delete reinterpret_cast<torch::Tensor *>(handle);
+    live_tensors--;
+    if (status != 0) {
+      if (output != nullptr) { delete reinterpret_cast<torch::Tensor *>(output); live_tensors--; }
+      throw std::runtime_error(last_error.empty() ? "a checkpointed block failed" : last_error);
+    }
+    if (output == nullptr) throw std::runtime_error("a checkpointed block returned no tensor");
+    torch::Tensor result = *reinterpret_cast<torch::Tensor *>(output);
+    delete reinterpret_cast<torch::Tensor *>(output);
+    live_tensors--;
+    return result;
+  }
+};
+
+// torch.utils.checkpoint.CheckpointFunction (use_reentrant=True), for one tensor input.
+class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor input,
+                               c10::intrusive_ptr<CheckpointBody> body) {
+    body->device = input.device();
+    auto generator = at::globalContext().defaultGenerator(body->device);
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      body->generator_state = generator.get_state();
+    }
+    body->autocast_cpu = at::autocast::is_autocast_enabled(c10::DeviceType::CPU);
+    body->autocast_cpu_dtype = at::autocast::get_autocast_dtype(c10::DeviceType::CPU);
+    body->autocast_cuda = at::autocast::is_autocast_enabled(c10::DeviceType::CUDA);
+    body->autocast_cuda_dtype = at::autocast::get_autocast_dtype(c10::DeviceType::CUDA);
+    ctx->saved_data["body"] = c10::IValue::make_capsule(body);
+    ctx->save_for_backward({input});
+    // Function::apply runs forward with recording off: nothing inside the body is kept.
+    return body->run(input);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    auto body = c10::static_intrusive_pointer_cast<CheckpointBody>(ctx->saved_data["body"].toCapsule());
+    auto saved = ctx->get_saved_variables();
+    auto input = saved[0].detach().requires_grad_(saved[0].requires_grad());
+    auto generator = at::globalContext().defaultGenerator(body->device);
+    at::Tensor current_state;
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      current_state = generator.get_state();
+      generator.set_state(body->generator_state);
+    }
+    torch::Tensor output;
+    {
+      // The forward pass's autocast state, as torch.utils.checkpoint restores it.
+      bool cpu = at::autocast::is_autocast_enabled(c10::DeviceType::CPU);
+      auto cpu_dtype = at::autocast::get_autocast_dtype(c10::DeviceType::CPU);
+      bool cuda = at::autocast::is_autocast_enabled(c10::DeviceType::CUDA);
+      auto cuda_dtype = at::autocast::get_autocast_dtype(c10::DeviceType::CUDA);
+      auto restore = [&] {
+        at::autocast::set_autocast_enabled(c10::DeviceType::CPU, cpu);
+        at::autocast::set_autocast_dtype(c10::DeviceType::CPU, cpu_dtype);
+        at::autocast::set_autocast_enabled(c10::DeviceType::CUDA, cuda);
+        at::autocast::set_autocast_dtype(c10::DeviceType::CUDA, cuda_dtype);
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(current_state);
+      };
+      try {
+        at::autocast::set_autocast_enabled(c10::DeviceType::CPU, body->autocast_cpu);
+        at::autocast::set_autocast_dtype(c10::DeviceType::CPU, body->autocast_cpu_dtype);
+        at::autocast::set_autocast_enabled(c10::DeviceType::CUDA, body->autocast_cuda);
+        at::autocast::set_autocast_dtype(c10::DeviceType::CUDA, body->autocast_cuda_dtype);
+        at::AutoGradMode enable_grad(true);
+        output = body->run(input);
+      } catch (...) {
+        restore();
+        throw;
+      }
+      restore();
+    }
+    if (output.requires_grad()) torch::autograd::backward({output}, {grad_outputs[0]});
+    return {input.requires_grad() ? input.grad() : torch::Tensor(), torch::Tensor()};
+  }
+};
+
 } // namespace
 
 #define CTORCH_TRY(...)                                                                           \
@@ -329,6 +431,24 @@ int ctorch_generator_free(ctorch_generator generator) {
 }
 
 // ---- tensor lifecycle and metadata -----------------------------------------------------------
+
+void ctorch_set_error(const char *message) { set_error(message); }
+
+int ctorch_checkpoint(ctorch_tensor input, ctorch_checkpoint_body body, ctorch_checkpoint_release release,
+                      void *context, ctorch_tensor *out) {
+  CTORCH_TRY(
+      // The owner is released exactly once: by the capsule once it exists, here before that.
+      c10::intrusive_ptr<CheckpointBody> holder;
+      try {
+        require(out, "out");
+        require(body, "body");
+        holder = c10::make_intrusive<CheckpointBody>(body, release, context);
+      } catch (...) {
+        if (release != nullptr) release(context);
+        throw;
+      }
+      *out = wrap(CheckpointFunction::apply(unwrap(input), std::move(holder))))
+}
 
 int ctorch_tensor_free(ctorch_tensor tensor) {
   CTORCH_TRY(if (tensor != nullptr) live_tensors--; delete reinterpret_cast<torch::Tensor *>(tensor))

@@ -59,6 +59,13 @@ public func withNoGrad<Result>(_ body: () throws -> Result) throws -> Result {
     try withGradEnabled(false, body)
 }
 
+/// Whether gradient recording is on on this thread (`torch.is_grad_enabled()`).
+public func isGradEnabled() throws -> Bool {
+    var enabled = true
+    try check(ctorch_grad_enabled(&enabled), "isGradEnabled")
+    return enabled
+}
+
 /// Runs `body` with gradient recording set to `enabled` (`torch.set_grad_enabled`).
 public func withGradEnabled<Result>(_ enabled: Bool, _ body: () throws -> Result) throws -> Result {
     var previous = true

@@ -248,6 +248,20 @@ int ctorch_clone(ctorch_tensor tensor, ctorch_tensor *out);
 int ctorch_copy_(ctorch_tensor destination, ctorch_tensor source);
 /* tensor.fill_(value) under no-grad. */
 int ctorch_fill_(ctorch_tensor tensor, double value);
+/* Activation checkpointing (torch.utils.checkpoint.checkpoint with use_reentrant=True,
+   torch/utils/checkpoint.py v2.15.0): `body(context, input, &output)` runs once without
+   recording (only `input` is kept), and again in the backward pass with recording on, the
+   default generator of the input's device and the autocast state of the forward pass restored,
+   so dropout draws the same masks; its graph is then back-propagated, which accumulates into
+   the gradients of the parameters the body used. `body` hands over a handle of its own (the
+   shim frees it) and returns 0, or nonzero after `fail`ing with a message. `release(context)`
+   is called once when neither pass needs the body any more. */
+typedef int (*ctorch_checkpoint_body)(void *context, ctorch_tensor input, ctorch_tensor *output);
+typedef void (*ctorch_checkpoint_release)(void *context);
+int ctorch_checkpoint(ctorch_tensor input, ctorch_checkpoint_body body, ctorch_checkpoint_release release,
+                      void *context, ctorch_tensor *out);
+/* Sets the message a failing checkpoint body reports. */
+void ctorch_set_error(const char *message);
 
 /* ---- optimizers ---------------------------------------------------------------------------- */
 

@@ -170,6 +170,10 @@ public final class LlamaModel {
     let layers: [LlamaDecoderLayer]
     let norm: LlamaRMSNorm
     let rotary: LlamaRotaryEmbedding
+    /// Activation checkpointing per decoder layer while training (transformers'
+    /// `gradient_checkpointing_enable()`, reentrant): each layer's intermediates are recomputed
+    /// in the backward pass instead of kept (``checkpointed(_:_:)``).
+    public var gradientCheckpointing = false
 
     public init(config: LlamaConfig, store: ParameterStore, path: ParameterPath? = nil, configFile: String = "config.json") throws {
         try config.validate(file: configFile)
@@ -196,7 +200,13 @@ public final class LlamaModel {
         let dtype = try hidden.dtype, device = try hidden.device
         let mask = try Self.causalMask(attentionMask, dtype: dtype)
         let (cos, sin) = try rotary(length: shape[1], dtype: dtype, device: device)
-        for layer in layers { hidden = try layer(hidden, cos: cos, sin: sin, mask: mask) }
+        for layer in layers {
+            if gradientCheckpointing && store.training {
+                hidden = try checkpointed(hidden) { try layer($0, cos: cos, sin: sin, mask: mask) }
+            } else {
+                hidden = try layer(hidden, cos: cos, sin: sin, mask: mask)
+            }
+        }
         return try norm(hidden)
     }
 
