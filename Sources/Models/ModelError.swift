@@ -16,6 +16,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// The checkpoint and the model disagree: every missing, unused and wrong-shaped tensor at once.
     case weightMismatch(file: String, missing: [String], unused: [String], wrongShape: [ShapeMismatch])
     case duplicateParameter(String)
+    /// LoRA `target_modules` entries (or the pattern) that name no Linear of the model (peft:
+    /// "Target modules {...} not found in the base model"), with the model's Linear modules.
+    case adapterTargetsNotFound(file: String, targets: [String], linearModules: [String])
     /// An input tensor of the wrong shape or type.
     case invalidInput(String)
 
@@ -43,6 +46,13 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(file): the weights do not fit the model: " + parts.joined(separator: "; ")
         case .duplicateParameter(let name):
             return "parameter \(name) is created twice"
+        case let .adapterTargetsNotFound(file, targets, linearModules):
+            // Layer indices folded (`model.layers.*.mlp.up_proj`) so a deep model's list stays short.
+            var seen = Set<String>()
+            let folded = linearModules.map { $0.split(separator: ".").map { $0.allSatisfy(\.isNumber) ? "*" : String($0) }.joined(separator: ".") }
+                .filter { seen.insert($0).inserted }
+            return "\(file): field \"target_modules\": target modules \(targets.map { "\"\($0)\"" }.joined(separator: ", ")) not found in the base model "
+                + "(its Linear modules: \(folded.isEmpty ? "none" : folded.joined(separator: ", ")))"
         case .invalidInput(let message):
             return message
         }

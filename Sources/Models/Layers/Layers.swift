@@ -1,17 +1,27 @@
 import Torch
 
-/// `torch.nn.Linear`: `weight` [out, in], optional `bias` [out].
+/// `torch.nn.Linear`: `weight` [out, in], optional `bias` [out]. When the store's adapter plan
+/// targets this module it is peft's `lora.Linear` around it: `lora_A` / `lora_B` beside the
+/// frozen weight (``LoraBranch``).
 public struct Linear {
     public let weight: Tensor
     public let bias: Tensor?
+    /// The LoRA branch, nil when the store has no adapter plan or the plan does not target this module.
+    public let lora: LoraBranch?
 
     public init(_ path: ParameterPath, inputSize: Int, outputSize: Int, bias: Bool = true, std: Double = 0.02) throws {
         weight = try path.parameter("weight", shape: [outputSize, inputSize], initialization: .normal(std: std))
         self.bias = bias ? try path.parameter("bias", shape: [outputSize], initialization: .zeros) : nil
+        lora = try LoraBranch(path, inputSize: inputSize, outputSize: outputSize)
     }
 
+    /// An input of another dtype than the weight's is cast to it (a float32 head, a module to
+    /// save, on a bfloat16 decoder's hidden states).
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try x.linear(weight: weight, bias: bias)
+        let input = try x.dtype == weight.dtype ? x : x.to(weight.dtype)
+        let result = try input.linear(weight: weight, bias: bias)
+        guard let lora else { return result }
+        return try lora(x, base: result)
     }
 }
 

@@ -14,6 +14,11 @@ public final class ParameterStore {
     public private(set) var parameters: [(name: String, tensor: Tensor)] = []
     private var positions: [String: Int] = [:]
     private let generator: Generator
+    /// The LoRA plan, nil for a plain model.
+    public let adapter: LoraConfig?
+    /// Names of the ``Linear`` modules built under a plan, in creation order, and of those given a LoRA branch.
+    public internal(set) var linearModules: [String] = []
+    public internal(set) var adaptedModules: [String] = []
 
     /// `seed` drives the initial values (normal with the config's initializer range), so two
     /// stores built with the same seed start equal.
@@ -21,6 +26,20 @@ public final class ParameterStore {
         self.device = device
         self.dtype = dtype
         self.generator = try Generator(seed: seed)
+        self.adapter = nil
+    }
+
+    /// The LoRA plan the model is built with (Sources/Models/LoRA): every ``Linear`` the plan
+    /// targets gets `lora_A` / `lora_B` (float32), the `modules_to_save` are created in float32
+    /// and trained, every other parameter is frozen. Call ``checkAdapterTargets(file:)`` once the
+    /// model is built. `adapter` is validated here.
+    public init(device: Device = .cpu, dtype: DType = .float32, seed: UInt64 = 0, adapter: LoraConfig,
+                adapterFile: String = "adapter_config.json") throws {
+        try adapter.validate(file: adapterFile)
+        self.device = device
+        self.dtype = dtype
+        self.generator = try Generator(seed: seed)
+        self.adapter = adapter
     }
 
     /// The root of the parameter tree.
@@ -47,17 +66,29 @@ public final class ParameterStore {
         for (name, tensor) in parameters where include(name) { try tensor.requiringGrad(flag) }
     }
 
-    func makeParameter(_ name: String, shape: [Int], initialization: Initialization) throws -> Tensor {
+    /// The parameters an optimizer updates (`requires_grad`): all of them for a plain model, the
+    /// LoRA matrices and the modules to save under an adapter plan.
+    public var trainableParameters: [(name: String, tensor: Tensor)] {
+        get throws { try parameters.filter { try $0.tensor.requiresGrad } }
+    }
+
+    /// `dtype`: this parameter's, when not the store's. Under an adapter plan the parameter is
+    /// trainable, and float32 unless `dtype` says otherwise, only when it is a LoRA matrix or in a
+    /// module to save (``LoraConfig/isAdapterParameter(_:)``); the rest is frozen.
+    func makeParameter(_ name: String, shape: [Int], initialization: Initialization, dtype: DType? = nil) throws -> Tensor {
         guard positions[name] == nil else {
             throw ModelError.duplicateParameter(name)
         }
+        let trainable = adapter.map { $0.isAdapterParameter(name) } ?? true
+        let dtype = dtype ?? (adapter != nil && trainable ? .float32 : self.dtype)
         let tensor: Tensor
         switch initialization {
         case .zeros: tensor = try Tensor.zeros(shape, dtype: dtype)
         case .ones: tensor = try Tensor.ones(shape, dtype: dtype)
         case .normal(let std): tensor = try Tensor.randn(shape, dtype: dtype, generator: generator) * std
+        case .uniform(let bound): tensor = try Tensor.rand(shape, dtype: dtype, generator: generator) * (2 * bound) - bound
         }
-        let placed = try (device == .cpu ? tensor : tensor.to(device)).detach().requiringGrad()
+        let placed = try (device == .cpu ? tensor : tensor.to(device)).detach().requiringGrad(trainable)
         positions[name] = parameters.count
         parameters.append((name, placed))
         return placed
@@ -69,6 +100,8 @@ public enum Initialization: Sendable {
     case zeros
     case ones
     case normal(std: Double)
+    /// Uniform on [-bound, bound] (`kaiming_uniform_`, nn.Linear's default for weights).
+    case uniform(bound: Double)
 }
 
 /// A dotted position in a ``ParameterStore``'s tree.
@@ -87,9 +120,9 @@ public struct ParameterPath {
         path.split(separator: ".").reduce(self) { $0.child(String($1)) }
     }
 
-    /// Creates the parameter `name.component` with `shape`.
-    public func parameter(_ component: String, shape: [Int], initialization: Initialization) throws -> Tensor {
-        try store.makeParameter(child(component).name, shape: shape, initialization: initialization)
+    /// Creates the parameter `name.component` with `shape`, in `dtype` when given (the store's otherwise).
+    public func parameter(_ component: String, shape: [Int], initialization: Initialization, dtype: DType? = nil) throws -> Tensor {
+        try store.makeParameter(child(component).name, shape: shape, initialization: initialization, dtype: dtype)
     }
 
     /// Dropout that follows the store's training flag.
