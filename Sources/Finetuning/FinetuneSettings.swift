@@ -95,6 +95,10 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var headWeightNoise: Double? = nil
     /// Distillation from a teacher's predictions (Distillation.swift); nil: the labels alone.
     public var distillation: Distillation? = nil
+    /// LoRA (LoraSettings.swift): the base frozen, adapters and head trained; nil: every weight trains.
+    public var lora: LoraSettings? = nil
+    /// Recompute each decoder layer in the backward pass instead of keeping its activations.
+    public var gradientCheckpointing = false
 
     public init(
         architecture: ClassifierArchitecture, model: String, maxLength: Int = 256, turns: TurnSelection = .first,
@@ -181,6 +185,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         case adversarialWeightPerturbation
         case headWeightNoise
         case distillation
+        case lora
+        case gradientCheckpointing
     }
 
     /// Decodes settings saved by this or an earlier arena: a field added since (such as
@@ -227,6 +233,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         adversarialWeightPerturbation = try c.decodeIfPresent(AdversarialWeightPerturbation.self, forKey: .adversarialWeightPerturbation)
         headWeightNoise = try c.decodeIfPresent(Double.self, forKey: .headWeightNoise)
         distillation = try c.decodeIfPresent(Distillation.self, forKey: .distillation)
+        lora = try c.decodeIfPresent(LoraSettings.self, forKey: .lora)
+        gradientCheckpointing = try c.decodeIfPresent(Bool.self, forKey: .gradientCheckpointing) ?? false
     }
 
     /// Checks the ranges; the message names the command-line option.
@@ -239,6 +247,9 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         try validate()
         if precision == .float16, case .cpu = device {
             throw TrainingError.setting(name: "precision", problem: "float16 needs a CUDA device; on the CPU use bfloat16 or float32")
+        }
+        if lora?.base == .float16, case .cpu = device {
+            throw TrainingError.setting(name: "lora.base", problem: "float16 needs a CUDA device; on the CPU use bfloat16 or float32")
         }
     }
 
@@ -278,6 +289,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
                     "takes the \(FeatureScaling.count) turn-length statistics per side (got \(numericFeatures?.count ?? 0))")
         try require(validationFraction > 0 && validationFraction < 1, "validationFraction", "must be in (0, 1) (got \(validationFraction))")
         try validatePerturbations()
+        try lora?.validate()
         if let distillation {
             try require(distillation.weight > 0 && distillation.weight <= 1, "distillation.weight",
                         "must be in (0, 1]: the share of the KL term (got \(distillation.weight))")

@@ -21,6 +21,12 @@ public struct FinetuneArtifact: Codable, Sendable {
     public var edgeCases: EdgeCaseRules?
     /// The standardisation of S3's numeric features (runs with numeric features).
     public var featureScaling: FeatureScaling?
+    /// LoRA runs: the pretrained folder whose frozen weights the adapters of `fold-K.safetensors`
+    /// go on, as an absolute path (the fold files hold only the adapters and the head).
+    public var baseModel: String?
+
+    /// A LoRA run's peft adapter folder for a fold (adapter_config.json, adapter_model.safetensors).
+    public static func adapterFolder(fold: Int) -> String { "fold-\(fold).adapter" }
 
     public static func weightsFile(fold: Int) -> String { "fold-\(fold).safetensors" }
     public static let modelFolder = "model"
@@ -98,6 +104,7 @@ public enum FinetuneTraining {
         let featureScaling = settings.numericFeatures.map { _ in FeatureScaling.fit(battles) }
         let teacher = try settings.distillation?.probabilities(for: battles)
         let (folder, encoder) = try prepare(settings: settings, featureScaling: featureScaling)
+        let baseModel = URL(fileURLWithPath: folder.path).standardizedFileURL.path
         let started = Date()
         let encoded = try encoder.encodeAll(battles, swapped: settings.swapAugmentation || settings.swapAveraging)
         let tokens = encoded.reduce(0) { $0 + $1.direct.sequences.reduce(0) { $0 + $1.count } }
@@ -109,7 +116,8 @@ public enum FinetuneTraining {
         let result = try withoutActuallyEscaping(log) { log in
             try kfold.run(
                 FinetuneFoldFitter(
-                    settings: settings, folds: foldCount, folder: folder, encoder: encoder, encoded: encoded, labels: labels, teacher: teacher, run: run,
+                    settings: settings, folds: foldCount, folder: folder, encoder: encoder, encoded: encoded, labels: labels, teacher: teacher,
+                    baseModel: settings.lora == nil ? nil : baseModel, run: run,
                     resume: resume, device: device, checkpointSeconds: checkpointSeconds, log: log, progress: progress,
                     shouldStop: shouldStop))
         }
@@ -128,7 +136,7 @@ public enum FinetuneTraining {
         let artifact = FinetuneArtifact(
             settings: settings, modelType: folder.modelType, vocabularySize: encoder.vocabularySize, folds: foldCount,
             bestSteps: outcomes.map(\.bestStep), temperature: post.temperature, edgeCases: post.edgeCases,
-            featureScaling: featureScaling)
+            featureScaling: featureScaling, baseModel: settings.lora == nil ? nil : baseModel)
         return FinetuneRunResult(
             artifact: artifact, validatedRows: validatedRows, validatedBattles: validatedBattles, folds: rowFolds,
             predictions: post.predictions, metrics: metrics, stepLogLoss: post.steps, records: outcomes.flatMap(\.records))
@@ -230,10 +238,23 @@ public final class FinetunedModel {
                 path: modelPath, reason: "the tokenizer gives \(encoder.vocabularySize) ids, the run was trained with \(artifact.vocabularySize)")
         }
         runners = try (0..<artifact.folds).map { fold in
+            let lora = artifact.settings.lora
             let classifier = try PreferenceClassifier(
                 folder: folder, architecture: artifact.settings.architecture, vocabularySize: artifact.vocabularySize,
                 headDropout: artifact.settings.headDropout, numericFeatures: artifact.settings.numericFeatures,
-                paddingID: tokenizer.specialTokens.padding, device: device)
+                paddingID: tokenizer.specialTokens.padding, adapter: lora?.config, baseDType: lora?.baseDType ?? .float32,
+                device: device)
+            if lora != nil {
+                guard let base = artifact.baseModel else {
+                    throw RunError.corruptRun(path: runPath + "/model.json", reason: "a LoRA run without its base_model")
+                }
+                let baseFolder: ModelFolder
+                do { baseFolder = try ModelFolder(path: base) } catch {
+                    throw RunError.corruptRun(
+                        path: runPath, reason: "its LoRA adapters go on the base model at \(base), which cannot be read (\(error)); was it moved?")
+                }
+                try classifier.loadPretrainedEncoder(from: baseFolder)
+            }
             let weights = runPath + "/" + FinetuneArtifact.weightsFile(fold: fold)
             guard FileManager.default.fileExists(atPath: weights) else {
                 throw RunError.corruptRun(path: weights, reason: "the file is missing; was the run copied whole?")
@@ -268,6 +289,8 @@ struct FinetuneFoldFitter: FoldFitter {
     let encoded: [EncodedBattle]
     let labels: [Int]
     let teacher: [WinnerProbabilities]?
+    /// LoRA runs: the base folder's absolute path.
+    let baseModel: String?
     let run: RunFolder
     let resume: Bool
     let device: Device
@@ -297,7 +320,9 @@ struct FinetuneFoldFitter: FoldFitter {
         let classifier = try PreferenceClassifier(
             folder: folder, architecture: settings.architecture, vocabularySize: encoder.vocabularySize,
             headDropout: settings.headDropout, numericFeatures: settings.numericFeatures,
-            paddingID: encoder.tokenizer.specialTokens.padding, device: device, seed: settings.seed &+ UInt64(fold))
+            paddingID: encoder.tokenizer.specialTokens.padding, adapter: settings.lora?.config,
+            baseDType: settings.lora?.baseDType ?? .float32, device: device, seed: settings.seed &+ UInt64(fold))
+        if settings.gradientCheckpointing { try classifier.enableGradientCheckpointing() }
         let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
         if fold == 0 {
             let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
@@ -305,8 +330,8 @@ struct FinetuneFoldFitter: FoldFitter {
         }
         let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)
         let trainer = FoldTrainer(
-            settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds, newParameters: Set(report.missing),
-            teacher: teacher)
+            settings: settings, runner: runner, fold: fold, checkpointSeconds: checkpointSeconds,
+            newParameters: Set(report.missing.filter { classifier.isHeadParameter($0) }), teacher: teacher)
         log("fold \(fold + 1)/\(folds): \(training.count) training rows\(settings.swapAugmentation ? " (+ swapped copies)" : ""), \(validation.count) validation rows")
         let stateFolder = run.file("fold-\(fold).state")
         if resume, let saved = try FoldTrainer.readState(folder: stateFolder) {
@@ -316,6 +341,13 @@ struct FinetuneFoldFitter: FoldFitter {
             encoded: encoded, labels: labels, training: training, validation: validation, bestWeightsFile: weightsFile,
             stateFolder: stateFolder, resume: resume, progress: progress,
             shouldStop: { step in shouldStop(fold, step) })
+        if let lora = settings.lora {
+            // The fold's best adapters as peft saves them, for PeftModel.from_pretrained(base, folder).
+            try classifier.loadWeights(file: weightsFile)
+            var config = lora.config
+            config.baseModelNameOrPath = baseModel
+            try LoraAdapter.save(store: classifier.store, config: config, folder: run.file(FinetuneArtifact.adapterFolder(fold: fold)))
+        }
         try run.writeJSON(outcome, to: Self.outcomeFile(fold: fold))
         try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
         log(String(format: "fold %d/%d: best validation log loss %.5f at step %d (%@)", fold + 1, folds, outcome.bestLoss, outcome.bestStep,

@@ -99,8 +99,8 @@ public struct FoldTrainer {
     /// The optimizer's parameter groups, each with the peak rate the schedule scales: weight
     /// decay on weights, none on biases and norms; with a head learning rate, the new
     /// parameters in groups of their own.
-    func parameterGroups() -> (groups: [ParameterGroup], peaks: [Double]) {
-        let named = classifier.namedParameters
+    func parameterGroups() throws -> (groups: [ParameterGroup], peaks: [Double]) {
+        let named = try classifier.trainableParameters
         guard let headRate = settings.headLearningRate else {
             let groups = ParameterGroup.decayGroups(named: named, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
             return (groups, groups.map { _ in settings.learningRate })
@@ -166,11 +166,11 @@ public struct FoldTrainer {
         let validationRows = validation.map { encoded[$0] }
         let validationLabels = validation.map { labels[$0] }
 
-        let (groups, peaks) = parameterGroups()
+        let (groups, peaks) = try parameterGroups()
         let optimizer = try Optimizer(.adamW(fused: true), groups: groups)
-        let parameters = classifier.namedParameters.map(\.tensor)
+        let parameters = try classifier.trainableParameters.map(\.tensor)
         // Weight perturbation (WeightPerturbation.swift), off unless set.
-        let attack = try settings.adversarialWeightPerturbation.map { try WeightAttack(settings: $0, named: classifier.namedParameters) }
+        let attack = try settings.adversarialWeightPerturbation.map { try WeightAttack(settings: $0, named: try classifier.trainableParameters) }
         let headNoise = try settings.headWeightNoise.map { try HeadWeightNoise(standardDeviation: $0, classifier: classifier) }
 
         var state = FoldState(

@@ -163,7 +163,7 @@ struct HeadWeightNoise {
 
     init(standardDeviation: Double, classifier: PreferenceClassifier) throws {
         self.standardDeviation = standardDeviation
-        kernels = try classifier.namedParameters.filter { parameter in
+        kernels = try classifier.trainableParameters.filter { parameter in
             guard classifier.isHeadParameter(parameter.name), parameter.name.hasSuffix(".weight") else { return false }
             return try parameter.tensor.rank == 2
         }.map(\.tensor)

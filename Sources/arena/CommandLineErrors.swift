@@ -25,7 +25,7 @@ enum CommandLineErrors {
     /// "--batch-size must be in 1...1048576 (got 0)" for a settings error; nil for others.
     static func settingMessage(_ error: Error) -> String? {
         guard case let .setting(name, problem)? = error as? TrainingError else { return nil }
-        return "\(optionNames[name] ?? WeightPerturbationOptions.optionNames[name] ?? name.snakeCased) \(problem)"
+        return "\(optionNames[name] ?? WeightPerturbationOptions.optionNames[name] ?? LoraOptions.optionNames[name] ?? name.snakeCased) \(problem)"
     }
 
     /// `error` as the command line tells it: settings errors as usage errors (exit 64) naming

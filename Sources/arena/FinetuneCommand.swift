@@ -158,6 +158,8 @@ struct FinetuneCommand: ParsableCommand {
 
     @OptionGroup var perturbation: WeightPerturbationOptions
 
+    @OptionGroup var loraOptions: LoraOptions
+
     @Option(help: ArgumentHelp("Distil from a teacher: a prediction CSV (id, winner_model_a, winner_model_b, winner_tie; e.g. a larger model's out-of-fold predictions) with a row for every training battle; the loss mixes the cross-entropy with the KL divergence to it.", valueName: "file"))
     var teacher: String?
 
@@ -255,6 +257,7 @@ struct FinetuneCommand: ParsableCommand {
             settings.numericFeatures = NumericFeatureHead(count: FeatureScaling.count, projectionWidth: widths.projection, hiddenWidth: widths.hidden)
         }
         perturbation.apply(to: &settings)
+        loraOptions.apply(to: &settings)
         if let teacher {
             do { settings.distillation = try Distillation(teacher: teacher, weight: teacherWeight ?? 0.5) } catch {
                 throw ValidationError("--teacher \(teacher): \(error.description)")

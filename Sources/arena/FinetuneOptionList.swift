@@ -45,6 +45,13 @@ extension FinetuneCommand {
                     options.append(
                         "--awp --awp-lr \(awp.learningRate) --awp-eps \(awp.epsilon) --awp-start-epoch \(awp.startEpoch) --awp-parameters \(awp.parameterFilter) --awp-gradient \(awp.gradient.rawValue)")
                 }
+            } else if label == "lora" {
+                if let lora = value as? LoraSettings {
+                    options.append("--lora --lora-rank \(lora.rank) --lora-alpha \(lora.alpha) --lora-dropout \(lora.dropout) "
+                        + "--lora-targets \(lora.targets.joined(separator: ","))\(lora.rslora ? " --lora-rslora" : "") --lora-base \(lora.base.rawValue)")
+                }
+            } else if label == "gradientCheckpointing" {
+                if let on = value as? Bool, on { options.append("--gradient-checkpointing") }
             } else if label == "distillation" {
                 if let distillation = value as? Distillation {
                     options.append("--teacher \(distillation.teacher) --teacher-weight \(distillation.weight)")

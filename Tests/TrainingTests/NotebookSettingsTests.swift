@@ -130,7 +130,7 @@ import Torch
         #expect(report.missing.contains("classifier.weight"))
         let runner = ClassifierRunner(classifier: classifier, paddingID: 0, device: .cpu, precision: .float32)
         let trainer = FoldTrainer(settings: config, runner: runner, fold: 0, newParameters: Set(report.missing))
-        let (groups, peaks) = trainer.parameterGroups()
+        let (groups, peaks) = try trainer.parameterGroups()
         #expect(peaks == [1e-12, 1e-12, 5e-2, 5e-2])
         #expect(groups.map(\.parameters.count).reduce(0, +) == classifier.namedParameters.count)
         #expect(groups[2].parameters.count + groups[3].parameters.count == report.missing.count)

@@ -110,16 +110,23 @@ public final class PreferenceClassifier {
     /// added tokens; `headDropout` replaces the config's dropout before the classifier;
     /// `numericFeatures` adds S3's feature branch to a pair head; `paddingID`, for a decoder's
     /// cross head, is the id its batches are padded with, where the head stops reading (nil:
-    /// config.json's `pad_token_id`).
+    /// config.json's `pad_token_id`). With `adapter` the model is built for LoRA (docs/LORA.md):
+    /// the encoder's weights frozen in `baseDType`, the targeted Linears given float32 adapters,
+    /// the head trained in float32; a target the model does not have is a
+    /// ``ModelError/adapterTargetsNotFound``.
     public init(folder: ModelFolder, architecture: ClassifierArchitecture, vocabularySize: Int? = nil,
                 headDropout: Double? = nil, numericFeatures: NumericFeatureHead? = nil, paddingID: Int? = nil,
-                device: Device = .cpu, seed: UInt64 = 0) throws {
+                adapter: LoraConfig? = nil, baseDType: DType = .float32, device: Device = .cpu, seed: UInt64 = 0) throws {
         guard numericFeatures == nil || architecture == .pair else {
             throw ModelError.invalidInput("numeric features are for the pair architecture (S3), not cross")
         }
         let family = folder.family
         self.family = family
-        let store = try ParameterStore(device: device, seed: seed)
+        guard adapter != nil || baseDType == .float32 else {
+            throw ModelError.invalidInput("a \(baseDType) base is for LoRA, where it stays frozen; full fine-tuning keeps float32 weights")
+        }
+        let store = try adapter.map { try ParameterStore(device: device, dtype: baseDType, seed: seed, adapter: $0) }
+            ?? ParameterStore(device: device, seed: seed)
         self.store = store
         path = store.root
         // Parameters are created in module order: encoder, pooler, feature branch, classifier.
@@ -157,6 +164,7 @@ public final class PreferenceClassifier {
         } else {
             classifier = try Linear(store.root.child("classifier"), inputSize: classifierInput, outputSize: 3, std: std)
         }
+        try store.checkAdapterTargets()
     }
 
     /// The classification layer's name in the state dict: `classifier`, or `score` for decoders.
@@ -173,6 +181,20 @@ public final class PreferenceClassifier {
 
     /// Parameters with their state-dict names, in module order.
     public var namedParameters: [(name: String, tensor: Tensor)] { store.parameters }
+
+    /// Turns on activation checkpointing in the encoder (each decoder layer recomputed in the
+    /// backward pass, ``checkpointed(_:_:)``); encoders without it are a ``ModelError``.
+    public func enableGradientCheckpointing() throws {
+        guard let decoder = encoder as? LlamaModel else {
+            throw ModelError.invalidInput("gradient checkpointing is implemented for decoders (llama), not \(modelType)")
+        }
+        decoder.gradientCheckpointing = true
+    }
+
+    /// The parameters training updates: all of them, or under LoRA the adapters and the head.
+    public var trainableParameters: [(name: String, tensor: Tensor)] {
+        get throws { store.adapter == nil ? store.parameters : try store.trainableParameters }
+    }
 
     /// Logits [batch, 3] (A wins, B wins, tie).
     public func logits(_ input: ClassifierInput) throws -> Tensor {
@@ -257,8 +279,11 @@ public final class PreferenceClassifier {
         let prefix = encoderPrefix
         let poolerPrefix = family.poolerPrefix
         let ownNames = own
+        let adapter = store.adapter
         var report = try store.load(weights, file: file, policy: LoadPolicy(
-            allowMissing: { name in Self.isHeadParameter(name, encoderPrefix: prefix, poolerPrefix: poolerPrefix) },
+            allowMissing: { name in
+                Self.isHeadParameter(name, encoderPrefix: prefix, poolerPrefix: poolerPrefix) || adapter?.isAdapterParameter(name) == true
+            },
             allowUnused: { name in
                 let bare = name.hasPrefix(prefix + ".") ? String(name.dropFirst(prefix.count + 1)) : name
                 return !ownNames.contains(name) && (ignored(name) || ignored(bare))
@@ -267,15 +292,21 @@ public final class PreferenceClassifier {
         return report
     }
 
-    /// Loads a full state dict (this classifier's own file), strictly.
+    /// Loads this classifier's own file (``save(to:metadata:)``), strictly: the full state dict,
+    /// or under LoRA the trainable parameters (the frozen base comes from
+    /// ``loadPretrainedEncoder(from:seed:)``).
     @discardableResult
     public func loadWeights(file: String) throws -> WeightLoadReport {
-        try store.load(try Checkpoint.read(path: file), file: file, policy: .strict)
+        let weights = try Checkpoint.read(path: file)
+        guard store.adapter != nil else { return try store.load(weights, file: file, policy: .strict) }
+        let trainable = Set(try trainableParameters.map(\.name))
+        return try store.load(weights, file: file, policy: LoadPolicy(allowMissing: { !trainable.contains($0) }))
     }
 
-    /// The state dict as float32 on the CPU, in module order.
+    /// The state dict as float32 on the CPU, in module order: every parameter, or under LoRA the
+    /// trainable ones (the adapters and the head; the base is the pretrained folder's).
     public func stateDict() throws -> [(name: String, tensor: Tensor)] {
-        try store.parameters.map { ($0.name, try $0.tensor.detach().to(.float32).to(.cpu).contiguous()) }
+        try trainableParameters.map { ($0.name, try $0.tensor.detach().to(.float32).to(.cpu).contiguous()) }
     }
 
     /// Writes the state dict as safetensors (atomically; metadata "format": "pt", which
