@@ -5,6 +5,9 @@
 # (scripts/setup-libtorch.sh), so the reference and arena run the same kernels.
 #
 #   tools/setup-python.sh              (PYTHON=/path/to/python3.11 to choose the interpreter)
+#   tools/setup-python.sh --gemma2     also the overlay .venv-gemma2-overlay (tools/requirements-gemma2.txt:
+#                                      transformers 4.42.4 for tools/make_gemma2_fixtures.py, used as
+#                                      PYTHONPATH=.venv-gemma2-overlay .venv/bin/python; .venv keeps 4.40.2)
 #
 # About 6 GB: the torch wheel is the CUDA build and imports its CUDA libraries even on CPU.
 # Removes an old .venv first when it cannot hold the pinned set: one made with
@@ -18,6 +21,14 @@ PYTHON="${PYTHON:-python3}"
 REQUIREMENTS=tools/requirements.txt
 
 fail() { echo "setup-python.sh: $*" >&2; exit 1; }
+
+GEMMA2=false
+for argument in "$@"; do
+  case "$argument" in
+    --gemma2) GEMMA2=true ;;
+    *) fail "unknown argument $argument (only --gemma2)" ;;
+  esac
+done
 
 TORCH_PIN="$(sed -n 's/^torch==\([^ ]*\).*/\1/p' "$REQUIREMENTS")"
 [ -n "$TORCH_PIN" ] || fail "$REQUIREMENTS pins no torch version"
@@ -101,3 +112,14 @@ print("  " + ", ".join(f"{n} {m.version(n)}" for n in names[1:]))
 PY
 command -v spm_train >/dev/null ||
   echo "note: tools/make_tokenizer_fixtures.py also needs Debian's spm_train (apt-get install sentencepiece)"
+
+# --gemma2: transformers 4.42.4 in its own folder, found first through PYTHONPATH; every other
+# package comes from .venv (--no-deps), so the overlay holds transformers alone.
+if $GEMMA2; then
+  rm -rf .venv-gemma2-overlay
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --target .venv-gemma2-overlay \
+    -r tools/requirements-gemma2.txt
+  PYTHONPATH=.venv-gemma2-overlay .venv/bin/python -c 'import transformers; assert transformers.__version__ == "4.42.4", transformers.__version__' ||
+    fail "the overlay .venv-gemma2-overlay does not give transformers 4.42.4"
+  echo ".venv-gemma2-overlay ready: transformers 4.42.4 (PYTHONPATH=.venv-gemma2-overlay .venv/bin/python tools/make_gemma2_fixtures.py)"
+fi

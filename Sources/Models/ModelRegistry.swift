@@ -7,7 +7,11 @@ public enum ModelRegistry {
     public static let families: [any EncoderFamily] = [
         BertFamily(),
         DebertaV2Family(),
-        LlamaFamily(),
+        LlamaFamily.llama,
+        LlamaFamily.mistral,
+        DecoderFamily<Qwen2Config>.qwen2,
+        DecoderFamily<GemmaConfig>.gemma,
+        DecoderFamily<Gemma2Config>.gemma2,
     ]
 
     /// The `model_type` values arena reads, in registry order.

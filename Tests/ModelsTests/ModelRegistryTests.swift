@@ -7,13 +7,16 @@ import Torch
 /// that a family builds through it exactly the encoder its constructor builds.
 @Suite struct ModelRegistryTests {
     @Test func listsExactlyTheImplementedFamilies() throws {
-        #expect(ModelRegistry.supportedModelTypes == ["bert", "deberta-v2", "llama"])
+        #expect(ModelRegistry.supportedModelTypes == ["bert", "deberta-v2", "llama", "mistral", "qwen2", "gemma", "gemma2"])
         #expect(ModelFolder.supportedModelTypes == ModelRegistry.supportedModelTypes)
-        #expect(ModelRegistry.families.map(\.stateDictPrefix) == ["bert", "deberta", "model"])
-        #expect(ModelRegistry.families.map(\.poolerPrefix) == ["bert.pooler", "pooler", "score"])
-        #expect(ModelRegistry.families.map(\.isDecoder) == [false, false, true])
+        #expect(ModelRegistry.families.map(\.stateDictPrefix) == ["bert", "deberta"] + Array(repeating: "model", count: 5))
+        #expect(ModelRegistry.families.map(\.poolerPrefix) == ["bert.pooler", "pooler"] + Array(repeating: "score", count: 5))
+        #expect(ModelRegistry.families.map(\.isDecoder) == [false, false] + Array(repeating: true, count: 5))
         #expect(ModelRegistry.families.map(\.wordEmbeddingsName)
-                == ["embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight", "embed_tokens.weight"])
+                == Array(repeating: "embeddings.word_embeddings.weight", count: 2) + Array(repeating: "embed_tokens.weight", count: 5))
+        #expect(ModelRegistry.family(for: "qwen2") is DecoderFamily<Qwen2Config>)
+        #expect(ModelRegistry.family(for: "gemma") is DecoderFamily<GemmaConfig>)
+        #expect(ModelRegistry.family(for: "gemma2") is DecoderFamily<Gemma2Config>)
         #expect(ModelRegistry.family(for: "bert") is BertFamily)
         #expect(ModelRegistry.family(for: "deberta-v2") is DebertaV2Family)
         #expect(ModelRegistry.family(for: "llama") is LlamaFamily)
@@ -27,10 +30,10 @@ import Torch
         defer { try? FileManager.default.removeItem(at: folder) }
         let configFile = folder.appendingPathComponent("config.json").path
         try Data(#"{"model_type": "roberta", "hidden_size": 32}"#.utf8).write(to: URL(fileURLWithPath: configFile))
-        let expected = ModelError.unknownModelType(file: configFile, modelType: "roberta", supported: ["bert", "deberta-v2", "llama"])
+        let expected = ModelError.unknownModelType(file: configFile, modelType: "roberta", supported: ["bert", "deberta-v2", "llama", "mistral", "qwen2", "gemma", "gemma2"])
         #expect(throws: expected) { try ModelFolder(path: folder.path) }
         #expect(throws: expected) { try ModelRegistry.family(for: "roberta", configFile: configFile) }
-        #expect(expected.description == "\(configFile): model_type \"roberta\" is not supported (supported: bert, deberta-v2, llama)")
+        #expect(expected.description == "\(configFile): model_type \"roberta\" is not supported (supported: bert, deberta-v2, llama, mistral, qwen2, gemma, gemma2)")
     }
 
     /// Fresh weights through the registry equal the constructor's with the same seed (same names,
@@ -93,16 +96,17 @@ import Torch
         #expect(pair.store.tensor(named: pooler) == nil && pair.numericFeatureCount == 0)
     }
 
-    /// Llama through the registry: the cross head is LlamaForSequenceClassification itself
-    /// (`model.*` and a bias-free `score`, no pooler), so the fixture's transformers state dict
-    /// loads strictly into a ``PreferenceClassifier`` and gives transformers' logits for right
-    /// and left padding; the pretrained-decoder path takes a LlamaForCausalLM checkpoint.
-    @Test func llamaCrossHeadIsLlamaForSequenceClassification() throws {
-        let folder = try ModelFolder(path: try fixtureFolder("llama-tiny-cls"))
-        #expect(folder.family is LlamaFamily)
-        #expect(try folder.family.sequenceClassificationHead(of: folder) == .lastToken(padTokenId: 0))
+    /// The decoders through the registry: the cross head is their *ForSequenceClassification
+    /// itself (`model.*` and a bias-free `score`, no pooler), so each fixture's transformers state
+    /// dict loads strictly into a ``PreferenceClassifier`` and gives transformers' logits for
+    /// right and left padding.
+    @Test(arguments: ["llama-tiny-cls", "qwen2-tiny-cls", "gemma-tiny-cls", "gemma2-tiny-cls"])
+    func decoderCrossHeadIsItsForSequenceClassification(name: String) throws {
+        let folder = try ModelFolder(path: try fixtureFolder(name))
+        #expect(folder.family.isDecoder)
+        #expect(try folder.family.sequenceClassificationHead(of: folder) == .lastToken(padTokenId: try folder.decodeConfig(PadID.self).padTokenId))
         let classifier = try PreferenceClassifier(folder: folder, architecture: .cross)
-        #expect(classifier.encoder is LlamaModel && classifier.architecture == .cross && classifier.classifierName == "score")
+        #expect(classifier.encoder is any DecoderBackbone && classifier.architecture == .cross && classifier.classifierName == "score")
         let names = classifier.store.parameters.map(\.name)
         #expect(names.first == "model.embed_tokens.weight" && names.last == "score.weight")
         #expect(classifier.store.tensor(named: "score.bias") == nil)
@@ -110,17 +114,25 @@ import Torch
         let weightsFile = try folder.weightsFile()
         let report = try classifier.loadWeights(file: weightsFile)
         #expect(report.missing.isEmpty && report.unused.isEmpty)
-        let reference = try SafetensorsFile(path: try fixtureFolder("llama-tiny-cls") + "/reference.safetensors")
+        let reference = try SafetensorsFile(path: try fixtureFolder(name) + "/reference.safetensors")
         for side in ["", "left_"] {
             let logits = try withNoGrad {
                 try classifier.logits(.cross(ids: reference.tensor(side + "input_ids"), mask: reference.tensor(side + "attention_mask")))
             }
             let difference = maxAbsDifference(try logits.floats(), try reference.tensor(side + "logits").floats())
-            #expect(difference < 1e-5, "\(side)logits differ from transformers by \(difference)")
+            #expect(difference < 1e-5, "\(name): \(side)logits differ from transformers by \(difference)")
         }
+    }
 
-        // A causal-LM checkpoint (llama-tiny: `model.*` and `lm_head.weight`) as the pretrained
-        // decoder: every decoder tensor loaded, lm_head unused, the head left fresh.
+    struct PadID: Decodable {
+        var padTokenId: Int?
+        enum CodingKeys: String, CodingKey { case padTokenId = "pad_token_id" }
+    }
+
+    /// A Llama causal-LM checkpoint as the pretrained decoder of a fresh classifier.
+    /// A causal-LM checkpoint (llama-tiny: `model.*` and `lm_head.weight`) as the pretrained
+    /// decoder: every decoder tensor loaded, lm_head unused, the head left fresh.
+    @Test func llamaCausalLMLoadsAsThePretrainedDecoder() throws {
         let pretrained = try ModelFolder(path: try fixtureFolder("llama-tiny"))
         let fresh = try PreferenceClassifier(folder: pretrained, architecture: .cross, seed: 3)
         let loaded = try fresh.loadPretrainedEncoder(from: pretrained)

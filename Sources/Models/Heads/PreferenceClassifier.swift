@@ -185,8 +185,8 @@ public final class PreferenceClassifier {
     /// Turns on activation checkpointing in the encoder (each decoder layer recomputed in the
     /// backward pass, ``checkpointed(_:_:)``); encoders without it are a ``ModelError``.
     public func enableGradientCheckpointing() throws {
-        guard let decoder = encoder as? LlamaModel else {
-            throw ModelError.invalidInput("gradient checkpointing is implemented for decoders (llama), not \(modelType)")
+        guard let decoder = encoder as? any DecoderBackbone else {
+            throw ModelError.invalidInput("gradient checkpointing is implemented for the decoders, not \(modelType)")
         }
         decoder.gradientCheckpointing = true
     }

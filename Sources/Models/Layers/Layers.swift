@@ -89,6 +89,7 @@ public enum Activation: String, Sendable, Decodable {
     case geluNew = "gelu_new"
     case geluPytorchTanh = "gelu_pytorch_tanh"
     case relu
+    case silu
     case tanh
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -96,6 +97,7 @@ public enum Activation: String, Sendable, Decodable {
         case .gelu: return try x.gelu()
         case .geluNew, .geluPytorchTanh: return try x.gelu(approximation: .tanh)
         case .relu: return try x.relu()
+        case .silu: return try x.silu()
         case .tanh: return try x.tanh()
         }
     }

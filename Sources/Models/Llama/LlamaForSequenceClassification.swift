@@ -11,20 +11,18 @@ public final class LlamaForSequenceClassification {
     public let store: ParameterStore
     public let model: LlamaModel
     public let labelCount: Int
-    let score: Linear
+    let head: DecoderScoreHead
 
     /// `labelCount`: transformers' `num_labels` (the head's outputs), 3 for the preference task.
     /// The model is built under `path` (default: the store's root) as `model.*` and `score.*`.
     public init(config: LlamaConfig, store: ParameterStore, labelCount: Int = 3, path: ParameterPath? = nil,
                 configFile: String = "config.json") throws {
-        guard labelCount > 0 else {
-            throw ModelError.invalidConfig(file: configFile, field: "num_labels", reason: "must be positive, not \(labelCount)")
-        }
+        try DecoderScoreHead.validate(labelCount: labelCount, configFile: configFile)
         let root = path ?? store.root
         // The same creation order as the Hugging Face module tree (model, score).
         model = try LlamaModel(config: config, store: store, path: root.child("model"), configFile: configFile)
-        score = try Linear(root.child("score"), inputSize: config.hiddenSize, outputSize: labelCount, bias: false,
-                           std: config.initializerRange)
+        head = try DecoderScoreHead(root.child("score"), hiddenSize: config.hiddenSize, labelCount: labelCount,
+                                    padTokenId: config.padTokenId, std: config.initializerRange)
         self.config = config
         self.store = store
         self.labelCount = labelCount
@@ -32,12 +30,7 @@ public final class LlamaForSequenceClassification {
 
     /// Logits [batch, labelCount] for `inputIDs` [batch, length] (int64) and `attentionMask`.
     public func callAsFunction(inputIDs: Tensor, attentionMask: Tensor) throws -> Tensor {
-        let hidden = try model(inputIDs: inputIDs, attentionMask: attentionMask)
-        let logits = try score(hidden)
-        let shape = try inputIDs.shape
-        let positions = try Self.sequenceEnds(inputIDs: inputIDs, padTokenId: config.padTokenId)
-        let index = try positions.to(try logits.device).view([shape[0], 1, 1]).expand([shape[0], 1, labelCount])
-        return try logits.gather(dim: 1, index: index).squeeze(1)
+        try head(model(inputIDs: inputIDs, attentionMask: attentionMask), inputIDs: inputIDs)
     }
 
     /// The position read in each row [batch] (int64), by transformers' rule, mirrored exactly:
