@@ -61,10 +61,19 @@ public protocol Tokenizer: Sendable {
     /// adds one (Llama, Gemma), nothing otherwise (Qwen2, and encoders, which frame with
     /// ``SpecialTokenIDs`` instead).
     var sequencePrefix: [Int] { get }
+    /// A decoder LLM's bos / eos / pad and whether Hugging Face adds bos / eos (see
+    /// ``DecoderSpecialTokens``); nil for an encoder's tokenizer (the default).
+    var decoderSpecialTokens: DecoderSpecialTokens? { get }
 }
 
 extension Tokenizer {
-    public var sequencePrefix: [Int] { [] }
+    /// bos when ``decoderSpecialTokens`` says Hugging Face adds it, else nothing.
+    public var sequencePrefix: [Int] {
+        guard let tokens = decoderSpecialTokens, tokens.addBOS, let bos = tokens.bos else { return [] }
+        return [bos]
+    }
+
+    public var decoderSpecialTokens: DecoderSpecialTokens? { nil }
 
     public func leadingIDs(of text: String, limit: Int) throws -> [Int] {
         Array(try tokenize(text).prefix(Swift.max(limit, 0)))

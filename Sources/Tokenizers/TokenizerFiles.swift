@@ -53,30 +53,68 @@ extension WordPieceTokenizer {
 
 /// Loads the tokenizer of a Hugging Face model folder.
 public enum TokenizerLoader {
-    /// `spm.model` (DeBERTa-v3, SentencePiece; `tokenizer_config.json`'s do_lower_case and
-    /// vocab_type), else `tokenizer.json` (WordPiece), else `vocab.txt` with
-    /// `tokenizer_config.json`'s do_lower_case / strip_accents / tokenize_chinese_chars.
+    /// Picks by the files present, in this order:
+    /// - `spm.model`: DeBERTa-v3's SentencePiece (`tokenizer_config.json`'s do_lower_case and vocab_type);
+    /// - `tokenizer.json`, by `model.type`: WordPiece -> ``WordPieceTokenizer``; BPE with a
+    ///   ByteLevel pre-tokeniser (Llama-3, Qwen2, GPT-2) -> ``ByteLevelBPETokenizer``; BPE without
+    ///   one (Llama-2 / Gemma's fast tokenizer: Metaspace or a Replace normaliser, byte fallback)
+    ///   -> the folder's `tokenizer.model` through SentencePiece (``SentencePieceTokenizer/init(decoderModelFile:configFile:)``),
+    ///   an ``TokenizerError/unsupported`` error naming `pre_tokenizer` when there is none; any
+    ///   other model type is unsupported (`model.type`);
+    /// - `tokenizer.model` alone: a decoder's SentencePiece (Llama-2, Gemma);
+    /// - `vocab.txt` with `tokenizer_config.json`'s do_lower_case / strip_accents / tokenize_chinese_chars.
     public static func load(folder: String) throws -> any Tokenizer {
         let fileManager = FileManager.default
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        func exists(_ name: String) -> Bool { fileManager.fileExists(atPath: path(name)) }
         var config: [String: Any] = [:]
-        if fileManager.fileExists(atPath: path("tokenizer_config.json")) { config = try readJSONObject(path("tokenizer_config.json")) }
-        if fileManager.fileExists(atPath: path("spm.model")) {
+        if exists("tokenizer_config.json") { config = try readJSONObject(path("tokenizer_config.json")) }
+        let configFile = exists("tokenizer_config.json") ? path("tokenizer_config.json") : nil
+        if exists("spm.model") {
             if let type = config["vocab_type"] as? String, type != "spm" {
                 throw TokenizerError.unsupported(file: path("tokenizer_config.json"), field: "vocab_type", value: type)
             }
             return try SentencePieceTokenizer(modelFile: path("spm.model"), lowercase: config["do_lower_case"] as? Bool ?? false)
         }
-        if fileManager.fileExists(atPath: path("tokenizer.json")) {
-            return try WordPieceTokenizer(tokenizerJSONFile: path("tokenizer.json"))
+        if exists("tokenizer.json") {
+            let file = path("tokenizer.json")
+            let root = try readJSONObject(file)
+            let model = root["model"] as? [String: Any]
+            let type = model?["type"] as? String ?? "(none)"
+            switch type {
+            case "WordPiece":
+                return try WordPieceTokenizer(tokenizerJSONFile: file)
+            case "BPE" where hasByteLevelPreTokenizer(root["pre_tokenizer"]):
+                return try ByteLevelBPETokenizer(root: root, file: file, config: try configFile.map { try DecoderTokenizerConfig(file: $0) })
+            case "BPE" where exists("tokenizer.model"):
+                return try SentencePieceTokenizer(decoderModelFile: path("tokenizer.model"), configFile: configFile)
+            case "BPE":
+                let preTokenizer = (root["pre_tokenizer"] as? [String: Any])?["type"] as? String ?? "null"
+                throw TokenizerError.unsupported(file: file, field: "pre_tokenizer", value: "\(preTokenizer) (BPE without ByteLevel needs the folder's tokenizer.model)")
+            default:
+                throw TokenizerError.unsupported(file: file, field: "model.type", value: type)
+            }
         }
-        if fileManager.fileExists(atPath: path("vocab.txt")) {
+        if exists("tokenizer.model") {
+            return try SentencePieceTokenizer(decoderModelFile: path("tokenizer.model"), configFile: configFile)
+        }
+        if exists("vocab.txt") {
             let lowercase = config["do_lower_case"] as? Bool ?? true
             return try WordPieceTokenizer(vocabularyFile: path("vocab.txt"), lowercase: lowercase,
                                           stripAccents: config["strip_accents"] as? Bool,
                                           handleChineseChars: config["tokenize_chinese_chars"] as? Bool ?? true)
         }
-        throw TokenizerError.cannotRead(file: folder, reason: "no spm.model, tokenizer.json or vocab.txt")
+        throw TokenizerError.cannotRead(file: folder, reason: "no spm.model, tokenizer.json, tokenizer.model or vocab.txt")
+    }
+
+    /// Whether `pre_tokenizer` is ByteLevel or a Sequence holding one.
+    static func hasByteLevelPreTokenizer(_ value: Any?) -> Bool {
+        guard let object = value as? [String: Any] else { return false }
+        switch object["type"] as? String {
+        case "ByteLevel": return true
+        case "Sequence": return (object["pretokenizers"] as? [Any] ?? []).contains { hasByteLevelPreTokenizer($0) }
+        default: return false
+        }
     }
 }
 

@@ -12,6 +12,13 @@
 //
 //   tokenize-benchmark [--model .models/all-MiniLM-L6-v2] [--data ../shared/data/arena-sample/train.csv]
 //                      [--sizes 1000000,50000000] [--repeats 3] [--long-repeats 1] [--max-length 256]
+//   tokenize-benchmark --model DIR --texts FILE [--repeats 3]
+//
+// --texts FILE (written by benchmarks/decoder_tokenize_speed.py --write FILE: {"texts": [...],
+// "ids": [[...]]}, Hugging Face's ids) times tokenize(text) on every text instead, one at a time:
+// a first pass (cold cache, untimed for the median) checks every text's ids against the file,
+// then --repeats timed passes; one JSON line with call "per_text", texts, tokens, mismatches,
+// first_pass_s, median_s and tokens_per_s.
 //
 // Prints one JSON line per size and call: side, call, size_bytes (the text's UTF-8 bytes),
 // repeats, median_s, runs_s (every timed call), ids (the number of ids) and id_sum (their sum, a
@@ -27,6 +34,7 @@ struct Options {
     var repeats = 3
     var longRepeats = 1
     var maxLength = 256
+    var texts: String?
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -53,8 +61,9 @@ struct Options {
             case "--repeats": options.repeats = integer("--repeats")
             case "--long-repeats": options.longRepeats = integer("--long-repeats")
             case "--max-length": options.maxLength = integer("--max-length")
+            case "--texts": options.texts = value("--texts")
             case "-h", "--help":
-                print("tokenize-benchmark [--model DIR] [--data FILE] [--sizes B,B] [--repeats N] [--long-repeats N] [--max-length N]")
+                print("tokenize-benchmark [--model DIR] [--data FILE] [--sizes B,B] [--repeats N] [--long-repeats N] [--max-length N] [--texts FILE]")
                 exit(0)
             default: fail("unknown argument \(arguments[index])")
             }
@@ -95,13 +104,50 @@ func median(_ values: [Double]) -> Double {
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 let tokenizer: any Tokenizer
 do { tokenizer = try TokenizerLoader.load(folder: options.model) } catch { fail("cannot load the tokenizer of \(options.model): \(error)") }
+let clock = ContinuousClock()
+
+/// Every text of `file` one at a time, checked against the ids in the file, then timed.
+func timePerText(_ file: String) throws {
+    guard let data = FileManager.default.contents(atPath: file),
+          let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let texts = root["texts"] as? [String], let reference = root["ids"] as? [[Int]], reference.count == texts.count else {
+        fail("\(file): expected {\"texts\": [...], \"ids\": [[...]]} of equal lengths")
+    }
+    var mismatches = 0
+    var tokens = 0
+    let first = clock.now
+    for (text, expected) in zip(texts, reference) {
+        let ids = try tokenizer.tokenize(text)
+        tokens += ids.count
+        if ids != expected { mismatches += 1 }
+    }
+    let firstPass = seconds(clock.now - first)
+    var runs: [Double] = []
+    for _ in 0..<options.repeats {
+        let start = clock.now
+        for text in texts { _ = try tokenizer.tokenize(text) }
+        runs.append(seconds(clock.now - start))
+    }
+    let row: [String: Any] = [
+        "side": "swift", "call": "per_text", "texts": texts.count, "bytes": texts.reduce(0) { $0 + $1.utf8.count },
+        "tokens": tokens, "mismatches": mismatches, "first_pass_s": firstPass, "median_s": median(runs), "runs_s": runs,
+        "tokens_per_s": Int(Double(tokens) / median(runs)),
+    ]
+    let json = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+    FileHandle.standardOutput.write(json + Data("\n".utf8))
+}
+
+if let texts = options.texts {
+    try timePerText(texts)
+    exit(0)
+}
+
 guard let source = FileManager.default.contents(atPath: options.data), !source.isEmpty else { fail("cannot read \(options.data)") }
 let sourceBytes = [UInt8](source)
 
 // Untimed warm-up: the first call pays for whatever is built lazily.
 _ = try tokenizer.tokenize(makeText(sourceBytes, size: 10_000))
 
-let clock = ContinuousClock()
 for size in options.sizes {
     let text = makeText(sourceBytes, size: size)
     let repeats = size > 10_000_000 ? options.longRepeats : options.repeats
