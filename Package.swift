@@ -127,7 +127,7 @@ let package = Package(
             name: "TrainingTests",
             dependencies: ["Prediction", "Runs", "FeatureModels", "Finetuning", "Pipelines", "Features", "Boosting", "Models", "Tokenizers", "Torch"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation", "Torch"]),
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "ArenaData", "Evaluation", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "BoostingTests", dependencies: ["Boosting"], resources: [.copy("Fixtures")]),
         // FeatureModels and Finetuning only for their settings types in run configs.
         .testTarget(name: "ReportTests", dependencies: ["Report", "Prediction", "Runs", "FeatureModels", "Finetuning"]),

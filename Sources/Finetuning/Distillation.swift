@@ -20,19 +20,19 @@ public struct Distillation: Codable, Sendable, Equatable {
     /// The weight of the KL term in (0, 1]; the cross-entropy gets 1 - weight.
     public var weight: Double
     /// SHA-256 of the teacher file when the run started.
-    public var teacherSHA256: String
+    public var teacherSha256: String
 
-    public init(teacher: String, weight: Double, teacherSHA256: String) {
+    public init(teacher: String, weight: Double, teacherSha256: String) {
         self.teacher = teacher
         self.weight = weight
-        self.teacherSHA256 = teacherSHA256
+        self.teacherSha256 = teacherSha256
     }
 
     /// The settings for the file at `teacher`, its digest read now.
     public init(teacher: String, weight: Double) throws(TrainingError) {
         let digest: String
         do { digest = try SHA256.hex(ofFile: teacher) } catch { throw TrainingError.io(error) }
-        self.init(teacher: teacher, weight: weight, teacherSHA256: digest)
+        self.init(teacher: teacher, weight: weight, teacherSha256: digest)
     }
 
     /// The teacher's probabilities for `battles`, in their order. The file is checked as
@@ -43,10 +43,10 @@ public struct Distillation: Codable, Sendable, Equatable {
     public func probabilities(for battles: [Battle]) throws(TrainingError) -> [WinnerProbabilities] {
         let digest: String
         do { digest = try SHA256.hex(ofFile: teacher) } catch { throw TrainingError.io(error) }
-        guard digest == teacherSHA256 else {
+        guard digest == teacherSha256 else {
             throw TrainingError.setting(
                 name: "distillation.teacher",
-                problem: "\(teacher) has changed since the run started (SHA-256 \(digest.prefix(16))..., recorded \(teacherSHA256.prefix(16))...); "
+                problem: "\(teacher) has changed since the run started (SHA-256 \(digest.prefix(16))..., recorded \(teacherSha256.prefix(16))...); "
                     + "start a new run to train with another teacher")
         }
         let check = SubmissionFile.read(path: teacher)

@@ -325,7 +325,13 @@ struct FinetuneFoldFitter: FoldFitter {
         if settings.gradientCheckpointing { try classifier.enableGradientCheckpointing() }
         let report = try classifier.loadPretrainedEncoder(from: folder, seed: settings.seed)
         if fold == 0 {
-            let head = report.missing.isEmpty ? "" : "; new: \(report.missing.joined(separator: ", "))"
+            let adapters = report.missing.filter { !classifier.isHeadParameter($0) }
+            let heads = report.missing.filter { classifier.isHeadParameter($0) }
+            var head = heads.isEmpty ? "" : "; new: \(heads.joined(separator: ", "))"
+            if !adapters.isEmpty {
+                let trainable = try classifier.trainableParameters.reduce(0) { $0 + (try $1.tensor.elementCount) }
+                head += "; LoRA: \(adapters.count) adapter tensors, \(trainable) trainable parameters"
+            }
             log("\(settings.model): \(folder.modelType), \(try classifier.store.parameterCount()) parameters, \(report.loaded.count) tensors loaded\(head)")
         }
         let runner = ClassifierRunner(classifier: classifier, paddingID: encoder.tokenizer.specialTokens.padding, device: device, precision: settings.precision)

@@ -58,7 +58,7 @@ public struct RunFolder: Sendable {
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard !trimmed.isEmpty else { throw RunError.invalidPath(path: path, reason: "the run folder's path is empty") }
         let manager = FileManager.default
-        let parent = (trimmed as NSString).deletingLastPathComponent
+        let parent = FilePaths.parent(of: trimmed)
         if !parent.isEmpty, !manager.fileExists(atPath: parent) {
             do { try AtomicFile.makeDirectory(parent) } catch { throw RunError.io(error) }
         }
@@ -139,7 +139,7 @@ public struct RunFolder: Sendable {
         for relative in try RunManifest.files(under: source) {
             let from = source + "/" + relative
             let to = target + "/" + relative
-            do { try AtomicFile.makeDirectory((to as NSString).deletingLastPathComponent) } catch { throw RunError.io(error) }
+            do { try AtomicFile.makeDirectory(FilePaths.parent(of: to)) } catch { throw RunError.io(error) }
             do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
                 throw RunError.io(DataError.writeFailed(path: to, reason: error.localizedDescription))
             }

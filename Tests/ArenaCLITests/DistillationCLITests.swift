@@ -72,6 +72,10 @@ import Torch
         let settings = (config?["finetune"] as? [String: Any])?["distillation"] as? [String: Any]
         #expect(settings?["teacher"] as? String == teacher && settings?["weight"] as? Double == 0.5)
         #expect((settings?["teacher_sha256"] as? String)?.count == 64, "\(String(describing: settings))")
+        // The run reads back: it predicts.
+        let submission = folder.appendingPathComponent("distilled.csv").path
+        let predicted = try CLI.run(["predict", "--run", folder.appendingPathComponent("distilled").path, "--data", data, "--out", submission])
+        #expect(predicted.status == 0, "\(predicted.standardError)")
 
         // Bad teachers and weights, each refused naming what is wrong.
         let missing = folder.appendingPathComponent("missing.csv").path

@@ -97,4 +97,15 @@ import Testing
         #expect(again.standardError.contains("choose another --out or pass --overwrite"), "\(again.standardError)")
         #expect(try CLI.run(["train", "--data", sample.path, "--out", run, "--overwrite"]).status == 0)
     }
+
+    /// A run folder named by one character in the working directory (`--out t`): Foundation's
+    /// deletingLastPathComponent traps on such a path, so arena must not call it there.
+    @Test func oneCharacterRunFolderInTheWorkingDirectory() throws {
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try CLI.syntheticData(rows: 30, in: folder, seed: 2)
+        let result = try CLI.run(["train", "--data", data, "--model", "prior", "--folds", "2", "--out", "t"], in: folder)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("t/oof.csv").path))
+    }
 }

@@ -134,7 +134,7 @@ func validateAttentionShape(file: String, heads: Int, keyValueHeads: Int, headSi
 /// the field (as ``LlamaConfig/read(file:)`` and ``ModelFolder`` do).
 func readDecoderConfig<Config: Decodable>(_ type: Config.Type, file: String) throws -> Config {
     guard let data = FileManager.default.contents(atPath: file) else {
-        throw ModelError.missingConfig(folder: (file as NSString).deletingLastPathComponent)
+        throw ModelError.missingConfig(folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
     }
     do {
         return try JSONDecoder().decode(Config.self, from: data)

@@ -91,7 +91,7 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
     /// which Llama is not yet: docs/MODEL_FAMILIES.md.)
     public static func read(file: String) throws -> LlamaConfig {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ModelError.missingConfig(folder: (file as NSString).deletingLastPathComponent)
+            throw ModelError.missingConfig(folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         }
         do {
             return try JSONDecoder().decode(LlamaConfig.self, from: data)
