@@ -27,6 +27,8 @@ public struct FinetuneArtifact: Codable, Sendable {
 
     /// A LoRA run's peft adapter folder for a fold (adapter_config.json, adapter_model.safetensors).
     public static func adapterFolder(fold: Int) -> String { "fold-\(fold).adapter" }
+    /// A LoRA run's merged model for a fold, with `--lora-export-merged`.
+    public static func mergedFolder(fold: Int) -> String { "fold-\(fold).merged" }
 
     public static func weightsFile(fold: Int) -> String { "fold-\(fold).safetensors" }
     public static let modelFolder = "model"
@@ -353,6 +355,7 @@ struct FinetuneFoldFitter: FoldFitter {
             var config = lora.config
             config.baseModelNameOrPath = baseModel
             try LoraAdapter.save(store: classifier.store, config: config, folder: run.file(FinetuneArtifact.adapterFolder(fold: fold)))
+            if lora.exportMerged { try exportMerged(classifier, fold: fold) }
         }
         try run.writeJSON(outcome, to: Self.outcomeFile(fold: fold))
         try? FileManager.default.removeItem(atPath: run.file("fold-\(fold).state"))
@@ -362,4 +365,31 @@ struct FinetuneFoldFitter: FoldFitter {
     }
 
     func predictions(of outcome: FoldOutcome) -> [WinnerProbabilities] { outcome.validationPredictions }
+
+    /// `fold-K.merged`: the fold's adapters merged into the base (peft's `merge_and_unload`) as a
+    /// Hugging Face `*ForSequenceClassification` folder: model.safetensors, config.json (the run's,
+    /// with the class, the three labels and the padding id) and the tokenizer files.
+    func exportMerged(_ classifier: PreferenceClassifier, fold: Int) throws {
+        let folder = run.file(FinetuneArtifact.mergedFolder(fold: fold))
+        try LoraAdapter.exportMerged(store: classifier.store, folder: folder)
+        let source = run.file(FinetuneArtifact.modelFolder)
+        guard let data = FileManager.default.contents(atPath: source + "/config.json"),
+              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { throw TrainingError.io(DataError.writeFailed(path: source + "/config.json", reason: "cannot read it back")) }
+        let names = ["llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "gemma": "Gemma", "gemma2": "Gemma2"]
+        config["architectures"] = [(names[classifier.modelType] ?? "Llama") + "ForSequenceClassification"]
+        config["id2label"] = ["0": "model_a", "1": "model_b", "2": "tie"]
+        config["label2id"] = ["model_a": 0, "model_b": 1, "tie": 2]
+        let output: Data
+        do { output = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) } catch {
+            throw TrainingError.io(DataError.writeFailed(path: folder + "/config.json", reason: "\(error)"))
+        }
+        do { try AtomicFile.write(Array(output) + [0x0A], to: folder + "/config.json") } catch { throw TrainingError.io(error) }
+        for name in FinetuneArtifact.tokenizerFiles where FileManager.default.fileExists(atPath: source + "/" + name) {
+            guard let bytes = FileManager.default.contents(atPath: source + "/" + name) else { continue }
+            do { try AtomicFile.write(Array(bytes), to: folder + "/" + name) } catch { throw TrainingError.io(error) }
+        }
+    }
+
+
 }

@@ -20,18 +20,32 @@ public struct LoraSettings: Codable, Sendable, Equatable {
     public var rslora: Bool
     /// The type the frozen base's weights are kept in: bfloat16 (half the memory) or float32.
     public var base: Precision
+    /// Also write each fold's merged model (`fold-K.merged`), a plain `*ForSequenceClassification`
+    /// folder transformers loads without peft.
+    public var exportMerged: Bool = false
 
     /// Every projection of a Llama / Qwen2 / Gemma decoder layer, as the winning solutions targeted.
     public static let decoderProjections = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
     public init(rank: Int = 16, alpha: Double = 32, dropout: Double = 0.05, targets: [String] = LoraSettings.decoderProjections,
-                rslora: Bool = false, base: Precision = .bfloat16) {
+                rslora: Bool = false, base: Precision = .bfloat16, exportMerged: Bool = false) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.targets = targets
         self.rslora = rslora
         self.base = base
+        self.exportMerged = exportMerged
+    }
+
+    enum CodingKeys: String, CodingKey { case rank, alpha, dropout, targets, rslora, base, exportMerged }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rank: try c.decode(Int.self, forKey: .rank), alpha: try c.decode(Double.self, forKey: .alpha),
+                  dropout: try c.decode(Double.self, forKey: .dropout), targets: try c.decode([String].self, forKey: .targets),
+                  rslora: try c.decode(Bool.self, forKey: .rslora), base: try c.decode(Precision.self, forKey: .base),
+                  exportMerged: try c.decodeIfPresent(Bool.self, forKey: .exportMerged) ?? false)
     }
 
     /// The adapter plan for a 3-way sequence classifier (peft's SEQ_CLS: `score` / `classifier` saved whole).

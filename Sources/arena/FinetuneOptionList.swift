@@ -48,7 +48,8 @@ extension FinetuneCommand {
             } else if label == "lora" {
                 if let lora = value as? LoraSettings {
                     options.append("--lora --lora-rank \(lora.rank) --lora-alpha \(lora.alpha) --lora-dropout \(lora.dropout) "
-                        + "--lora-targets \(lora.targets.joined(separator: ","))\(lora.rslora ? " --lora-rslora" : "") --lora-base \(lora.base.rawValue)")
+                        + "--lora-targets \(lora.targets.joined(separator: ","))\(lora.rslora ? " --lora-rslora" : "") --lora-base \(lora.base.rawValue)"
+                        + (lora.exportMerged ? " --lora-export-merged" : ""))
                 }
             } else if label == "gradientCheckpointing" {
                 if let on = value as? Bool, on { options.append("--gradient-checkpointing") }

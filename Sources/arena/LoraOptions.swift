@@ -24,13 +24,17 @@ struct LoraOptions: ParsableArguments {
     @Option(help: "With --lora: the frozen base's weights, bfloat16 (half the memory; default) or float32 (on CUDA also float16).")
     var loraBase: Precision?
 
+    @Flag(help: "With --lora: also write each fold's merged model (fold-K.merged: model.safetensors, config.json, tokenizer files), a *ForSequenceClassification folder transformers loads without peft.")
+    var loraExportMerged = false
+
     @Flag(help: "Recompute each decoder layer in the backward pass instead of keeping its activations (less memory, about a third more compute; decoders).")
     var gradientCheckpointing = false
 
     func validate() throws {
         guard !lora else { return }
         let given = [("--lora-rank", loraRank != nil), ("--lora-alpha", loraAlpha != nil), ("--lora-dropout", loraDropout != nil),
-                     ("--lora-targets", loraTargets != nil), ("--lora-rslora", loraRslora), ("--lora-base", loraBase != nil)]
+                     ("--lora-targets", loraTargets != nil), ("--lora-rslora", loraRslora), ("--lora-base", loraBase != nil),
+                     ("--lora-export-merged", loraExportMerged)]
         if let (name, _) = given.first(where: { $0.1 }) { throw ValidationError("\(name) needs --lora") }
     }
 
@@ -40,7 +44,8 @@ struct LoraOptions: ParsableArguments {
             let defaults = LoraSettings()
             let targets = loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? defaults.targets
             settings.lora = LoraSettings(rank: loraRank ?? defaults.rank, alpha: loraAlpha ?? defaults.alpha, dropout: loraDropout ?? defaults.dropout,
-                                         targets: targets, rslora: loraRslora, base: loraBase ?? defaults.base)
+                                         targets: targets, rslora: loraRslora, base: loraBase ?? defaults.base,
+                                         exportMerged: loraExportMerged)
         }
         if gradientCheckpointing { settings.gradientCheckpointing = true }
     }

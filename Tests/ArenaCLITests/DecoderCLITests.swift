@@ -175,4 +175,36 @@ import Torch
         #expect(result.standardError.contains("target modules \"query\" not found in the base model"), "\(result.standardError)")
         #expect(result.standardError.contains("model.layers.*.self_attn.q_proj"), "\(result.standardError)")
     }
+
+    /// --lora-export-merged: fold-K.merged is the base with each adapted weight moved by
+    /// alpha / r · B·A (peft's merge_and_unload), under the plain checkpoint names, beside a
+    /// LlamaForSequenceClassification config.json and the tokenizer.
+    @Test func mergedExportIsTheBasePlusTheAdapters() throws {
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try CLI.syntheticData(rows: 40, in: folder, seed: 4)
+        let run = folder.appendingPathComponent("merged").path
+        let result = try CLI.run([
+            "finetune", "--data", data, "--model", Self.model, "--out", run, "--lora", "--lora-rank", "4", "--lora-alpha", "8",
+            "--lora-base", "float32", "--lora-export-merged", "--max-length", "64", "--batch-size", "4", "--max-steps", "4",
+            "--learning-rate", "1e-2", "--threads", "1",
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        let merged = try SafetensorsFile(path: run + "/fold-0.merged/model.safetensors")
+        let base = try SafetensorsFile(path: Self.model + "/model.safetensors")
+        let adapters = try SafetensorsFile(path: run + "/fold-0.safetensors")
+        #expect(Set(merged.names) == Set(base.names).union(["score.weight"]))
+        for name in ["model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"] {
+            let b = try adapters.tensor(name + ".lora_B.weight"), a = try adapters.tensor(name + ".lora_A.weight")
+            let expected = try base.tensor(name + ".weight") + b.matmul(a) * 2.0
+            let difference = zip(try merged.tensor(name + ".weight").floats(), try expected.floats()).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(difference < 1e-6, "\(name): \(difference)")
+            #expect(try b.abs().sum().item() > 0, "the adapter trained")
+        }
+        #expect(try merged.tensor("score.weight").floats() == adapters.tensor("score.weight").floats())
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/fold-0.merged/config.json"))) as? [String: Any]
+        #expect(config?["architectures"] as? [String] == ["LlamaForSequenceClassification"])
+        #expect((config?["id2label"] as? [String: String])?.count == 3 && config?["pad_token_id"] as? Int == 4)
+        #expect(FileManager.default.fileExists(atPath: run + "/fold-0.merged/tokenizer.json"))
+    }
 }
