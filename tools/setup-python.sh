@@ -8,6 +8,9 @@
 #   tools/setup-python.sh --gemma2     also the overlay .venv-gemma2-overlay (tools/requirements-gemma2.txt:
 #                                      transformers 4.42.4 for tools/make_gemma2_fixtures.py, used as
 #                                      PYTHONPATH=.venv-gemma2-overlay .venv/bin/python; .venv keeps 4.40.2)
+#   tools/setup-python.sh --llama3     also the overlay .venv-llama3-overlay (tools/requirements-llama3.txt:
+#                                      transformers 4.43.4 for tools/make_rope_scaling_fixtures.py --llama3)
+#   (both flags may be given; each overlay is tools/requirements-NAME.txt in .venv-NAME-overlay)
 #
 # About 6 GB: the torch wheel is the CUDA build and imports its CUDA libraries even on CPU.
 # Removes an old .venv first when it cannot hold the pinned set: one made with
@@ -22,11 +25,12 @@ REQUIREMENTS=tools/requirements.txt
 
 fail() { echo "setup-python.sh: $*" >&2; exit 1; }
 
-GEMMA2=false
+OVERLAYS=()
 for argument in "$@"; do
   case "$argument" in
-    --gemma2) GEMMA2=true ;;
-    *) fail "unknown argument $argument (only --gemma2)" ;;
+    --gemma2) OVERLAYS+=(gemma2) ;;
+    --llama3) OVERLAYS+=(llama3) ;;
+    *) fail "unknown argument $argument (only --gemma2, --llama3)" ;;
   esac
 done
 
@@ -113,13 +117,18 @@ PY
 command -v spm_train >/dev/null ||
   echo "note: tools/make_tokenizer_fixtures.py also needs Debian's spm_train (apt-get install sentencepiece)"
 
-# --gemma2: transformers 4.42.4 in its own folder, found first through PYTHONPATH; every other
-# package comes from .venv (--no-deps), so the overlay holds transformers alone.
-if $GEMMA2; then
-  rm -rf .venv-gemma2-overlay
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --target .venv-gemma2-overlay \
-    -r tools/requirements-gemma2.txt
-  PYTHONPATH=.venv-gemma2-overlay .venv/bin/python -c 'import transformers; assert transformers.__version__ == "4.42.4", transformers.__version__' ||
-    fail "the overlay .venv-gemma2-overlay does not give transformers 4.42.4"
-  echo ".venv-gemma2-overlay ready: transformers 4.42.4 (PYTHONPATH=.venv-gemma2-overlay .venv/bin/python tools/make_gemma2_fixtures.py)"
-fi
+# --gemma2, --llama3: the transformers of tools/requirements-NAME.txt in its own folder
+# .venv-NAME-overlay, found first through PYTHONPATH; every other package comes from .venv
+# (--no-deps), so the overlay holds transformers alone. The import check proves that this
+# transformers works with .venv's torch, tokenizers 0.19.1 and safetensors.
+for overlay in ${OVERLAYS[@]+"${OVERLAYS[@]}"}; do
+  requirements="tools/requirements-$overlay.txt"
+  folder=".venv-$overlay-overlay"
+  version="$(sed -n 's/^transformers==\([^ ]*\).*/\1/p' "$requirements")"
+  [ -n "$version" ] || fail "$requirements pins no transformers version"
+  rm -rf "$folder"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --target "$folder" -r "$requirements"
+  PYTHONPATH="$folder" .venv/bin/python -c "import transformers; assert transformers.__version__ == '$version', transformers.__version__; import transformers.models.llama.modeling_llama" ||
+    fail "the overlay $folder does not give a working transformers $version"
+  echo "$folder ready: transformers $version (PYTHONPATH=$folder .venv/bin/python tools/...)"
+done

@@ -107,25 +107,7 @@ func maskedMaxAbsDifference(_ a: [Float], _ b: [Float], mask: [Int64], width: In
         #expect(rotated == [-3, -4, 1, 2])
     }
 
-    /// rope_scaling kinds other than none are refused, naming the field and the kind.
-    @Test(arguments: [#"{"type": "linear", "factor": 2.0}"#, #"{"type": "dynamic", "factor": 4.0}"#,
-                      #"{"rope_type": "llama3", "factor": 8.0, "original_max_position_embeddings": 8192}"#])
-    func unsupportedRopeScalingIsRefused(scaling: String) throws {
-        let json = #"{"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4, "rope_scaling": "# + scaling + "}"
-        let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(json.utf8))
-        let kind = try #require(config.ropeScaling?.kind)
-        #expect(scaling.contains("\"\(kind)\""))
-        let error = #expect(throws: ModelError.self) {
-            _ = try LlamaModel(config: config, store: try ParameterStore(), configFile: "llama/config.json")
-        }
-        guard case let .unsupportedConfig(file, field, reason)? = error else {
-            Issue.record("expected unsupportedConfig, got \(String(describing: error))")
-            return
-        }
-        #expect(file == "llama/config.json" && field == "rope_scaling")
-        #expect(reason.contains("\"\(kind)\""))
-        #expect(error?.description.contains("rope_scaling") == true)
-    }
+    // rope_scaling: LlamaRopeScalingTests.swift.
 
     /// Hugging Face's defaults: no num_key_value_heads means one per attention head; other
     /// activations and uneven grouping are refused; a bad field is named.

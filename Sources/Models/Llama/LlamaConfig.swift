@@ -18,20 +18,46 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
     public var pretrainingTp = 1
     public var tieWordEmbeddings = false
     public var ropeTheta = 10000.0
-    /// `rope_scaling`: nil is plain RoPE, the only kind implemented (see ``validate(file:)``).
+    /// `rope_scaling`: nil is plain RoPE; "linear", "dynamic" (transformers v4.40.2) and "llama3"
+    /// (v4.43) are implemented, others refused by ``validate(file:)`` (``rotaryScaling(file:)``).
     public var ropeScaling: RopeScaling?
     public var attentionBias = false
+    /// `mlp_bias` (transformers 4.43+): biases on the MLP projections, which this model does not
+    /// build; true is refused by name.
+    public var mlpBias = false
     public var attentionDropout = 0.0
 
     /// The `rope_scaling` dictionary: its kind under `type` (transformers 4.40: "linear",
-    /// "dynamic") or `rope_type` (later versions: "llama3", "yarn", ...). Other keys are ignored.
+    /// "dynamic") or `rope_type` (4.43+: "llama3", "yarn", ...; `type` wins when both are given, as
+    /// 4.43's LlamaConfig copies `type` over `rope_type`), and the fields of the kinds implemented.
+    /// Other keys are ignored. ``LlamaConfig/rotaryScaling(file:)`` checks them.
     public struct RopeScaling: Decodable, Equatable, Sendable {
         public var type: String?
         public var ropeType: String?
+        /// `factor`: every kind's scaling factor.
+        public var factor: Double?
+        /// llama3's `low_freq_factor`, `high_freq_factor` and `original_max_position_embeddings`.
+        public var lowFreqFactor: Double?
+        public var highFreqFactor: Double?
+        public var originalMaxPositionEmbeddings: Int?
+
+        public init(type: String? = nil, ropeType: String? = nil, factor: Double? = nil, lowFreqFactor: Double? = nil,
+                    highFreqFactor: Double? = nil, originalMaxPositionEmbeddings: Int? = nil) {
+            self.type = type
+            self.ropeType = ropeType
+            self.factor = factor
+            self.lowFreqFactor = lowFreqFactor
+            self.highFreqFactor = highFreqFactor
+            self.originalMaxPositionEmbeddings = originalMaxPositionEmbeddings
+        }
 
         enum CodingKeys: String, CodingKey {
             case type
             case ropeType = "rope_type"
+            case factor
+            case lowFreqFactor = "low_freq_factor"
+            case highFreqFactor = "high_freq_factor"
+            case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         }
 
         /// The kind as the config names it.
@@ -60,6 +86,7 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
         case ropeTheta = "rope_theta"
         case ropeScaling = "rope_scaling"
         case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
         case attentionDropout = "attention_dropout"
     }
 
@@ -82,6 +109,7 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
         config.ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? config.ropeTheta
         config.ropeScaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling)
         config.attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? config.attentionBias
+        config.mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
         config.attentionDropout = try c.decodeIfPresent(Double.self, forKey: .attentionDropout) ?? config.attentionDropout
         self = config
     }
@@ -104,10 +132,10 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
 
     /// Checks what the implementation covers; `file` names config.json in errors.
     public func validate(file: String) throws {
-        if let ropeScaling {
-            throw ModelError.unsupportedConfig(file: file, field: "rope_scaling",
-                                               reason: "rope scaling type \"\(ropeScaling.kind)\" is not implemented (only plain RoPE: rope_scaling null)")
+        if mlpBias {
+            throw ModelError.unsupportedConfig(file: file, field: "mlp_bias", reason: "biases on the MLP projections are not implemented (only false)")
         }
+        _ = try rotaryScaling(file: file)
         guard hiddenAct == "silu" else {
             throw ModelError.unsupportedConfig(file: file, field: "hidden_act",
                                                reason: "\"\(hiddenAct)\" is not implemented (only \"silu\")")
@@ -126,6 +154,56 @@ public struct LlamaConfig: Decodable, Equatable, Sendable {
         }
         guard ropeTheta > 0 else {
             throw ModelError.invalidConfig(file: file, field: "rope_theta", reason: "must be positive, not \(ropeTheta)")
+        }
+    }
+
+    /// `rope_scaling` as ``LlamaRotaryEmbedding`` applies it (nil: plain RoPE), checked as
+    /// transformers checks it, naming the field at fault (`rope_scaling.factor`, ...):
+    /// - "linear" and "dynamic" (v4.40.2 `LlamaConfig._rope_scaling_validation`): `factor` > 1;
+    /// - "llama3" (v4.43 `_validate_llama3_parameters`, which only warns; arena refuses what would
+    ///   divide by zero or scale the wrong way): `factor` >= 1, 0 < `low_freq_factor` <
+    ///   `high_freq_factor`, `original_max_position_embeddings` > 0;
+    /// - any other kind ("yarn", "longrope", "su", ...) is refused by name.
+    public func rotaryScaling(file: String) throws -> LlamaRotaryEmbedding.Scaling? {
+        guard let ropeScaling else { return nil }
+        func required<Value>(_ value: Value?, _ name: String) throws -> Value {
+            guard let value else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.\(name)",
+                                               reason: "rope scaling type \"\(ropeScaling.kind)\" needs \(name)")
+            }
+            return value
+        }
+        switch ropeScaling.kind {
+        case "linear", "dynamic":
+            let factor = try required(ropeScaling.factor, "factor")
+            guard factor > 1 else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.factor", reason: "must be a float > 1, not \(factor)")
+            }
+            return ropeScaling.kind == "linear" ? .linear(factor: factor)
+                : .dynamic(factor: factor, maxPositionEmbeddings: maxPositionEmbeddings)
+        case "llama3":
+            let factor = try required(ropeScaling.factor, "factor")
+            let low = try required(ropeScaling.lowFreqFactor, "low_freq_factor")
+            let high = try required(ropeScaling.highFreqFactor, "high_freq_factor")
+            let original = try required(ropeScaling.originalMaxPositionEmbeddings, "original_max_position_embeddings")
+            guard factor >= 1 else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.factor", reason: "must be a float >= 1, not \(factor)")
+            }
+            guard low > 0 else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.low_freq_factor", reason: "must be positive, not \(low)")
+            }
+            guard high > low else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.high_freq_factor",
+                                               reason: "must be greater than low_freq_factor \(low), not \(high)")
+            }
+            guard original > 0 else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling.original_max_position_embeddings",
+                                               reason: "must be positive, not \(original)")
+            }
+            return .llama3(factor: factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: original)
+        default:
+            throw ModelError.unsupportedConfig(file: file, field: "rope_scaling",
+                                               reason: "rope scaling type \"\(ropeScaling.kind)\" is not implemented (only \"linear\", \"dynamic\", \"llama3\" or null)")
         }
     }
 }

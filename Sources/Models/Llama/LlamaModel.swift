@@ -26,26 +26,81 @@ public struct LlamaRMSNorm {
 }
 
 /// LlamaRotaryEmbedding: cos and sin of `position · θ^(-2i/d)`, each frequency twice
-/// (`cat(freqs, freqs)`), computed in float32 and returned in `dtype`.
+/// (`cat(freqs, freqs)`), computed in float32 and returned in `dtype`; with a ``Scaling`` (Llama's
+/// `rope_scaling`, ``LlamaConfig/rotaryScaling(file:)``) as the class transformers picks for it:
+/// - linear: LlamaLinearScalingRotaryEmbedding (v4.40.2), positions divided by the factor;
+/// - dynamic: LlamaDynamicNTKScalingRotaryEmbedding (v4.40.2): when `seq_len` = max(position_ids)
+///   + 1 (the padded length: LlamaModel numbers every row 0..<length) exceeds
+///   `max_position_embeddings`, `inv_freq` is recomputed from base · ((factor · seq_len / max) -
+///   (factor - 1))^(d / (d - 2)), that base computed in float32 as transformers does (seq_len is
+///   a tensor there). transformers keeps the recomputed `inv_freq` in the module, so a later
+///   shorter batch would use it too; arena is stateless, each call is the function of its length
+///   (what a freshly loaded transformers model computes);
+/// - llama3: `_compute_llama3_parameters` of
+///   https://github.com/huggingface/transformers/blob/v4.43.4/src/transformers/modeling_rope_utils.py:
+///   frequencies whose wavelength 2π/f exceeds original_max / low_freq_factor are divided by the
+///   factor, those under original_max / high_freq_factor kept, those between interpolated with
+///   smooth = (original_max / wavelength - low) / (high - low); float32 as in transformers
+///   (whose attention_scaling is 1 for llama3).
 public struct LlamaRotaryEmbedding {
-    public let headSize: Int
-    public let base: Double
-
-    public init(headSize: Int, base: Double) {
-        self.headSize = headSize
-        self.base = base
+    /// The `rope_scaling` kinds implemented, with their parameters.
+    public enum Scaling: Equatable, Sendable {
+        case linear(factor: Double)
+        case dynamic(factor: Double, maxPositionEmbeddings: Int)
+        case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositionEmbeddings: Int)
     }
 
-    /// `inv_freq`: 1 / base^(arange(0, d, 2) / d), float32 as transformers computes it.
+    public let headSize: Int
+    public let base: Double
+    public let scaling: Scaling?
+
+    public init(headSize: Int, base: Double, scaling: Scaling? = nil) {
+        self.headSize = headSize
+        self.base = base
+        self.scaling = scaling
+    }
+
+    /// The exponents `arange(0, d, 2).float() / d`.
+    func exponents(device: Device) throws -> Tensor {
+        try Tensor.arange(0, Double(headSize), step: 2, dtype: .int64, device: device).to(.float32) / Double(headSize)
+    }
+
+    /// `inv_freq`: 1 / base^(arange(0, d, 2) / d), float32 as transformers computes it (before any
+    /// scaling).
     public func inverseFrequencies(device: Device) throws -> Tensor {
-        let exponents = try Tensor.arange(0, Double(headSize), step: 2, dtype: .int64, device: device).to(.float32) / Double(headSize)
-        return try 1.0 / Tensor.full([headSize / 2], value: base, dtype: .float32, device: device).pow(exponents)
+        try 1.0 / Tensor.full([headSize / 2], value: base, dtype: .float32, device: device).pow(exponents(device: device))
+    }
+
+    /// `inv_freq` as the scaled class computes it for a sequence of `length` positions.
+    public func scaledInverseFrequencies(length: Int, device: Device) throws -> Tensor {
+        switch scaling {
+        case nil, .linear?:
+            return try inverseFrequencies(device: device)
+        case let .dynamic(factor, maxPositions)?:
+            guard length > maxPositions else { return try inverseFrequencies(device: device) }
+            // base * ((factor * seq_len / max) - (factor - 1)) ** (d / (d - 2)), seq_len a tensor:
+            // every step in float32.
+            let d = Double(headSize)
+            let seqLength = try Tensor.scalar(Double(length), dtype: .float32, device: device)
+            let scaledBase = try base * ((factor * seqLength / Double(maxPositions)) - (factor - 1)).pow(d / (d - 2))
+            return try 1.0 / scaledBase.pow(exponents(device: device))
+        case let .llama3(factor, low, high, original)?:
+            let frequencies = try inverseFrequencies(device: device)
+            let lowWavelength = Double(original) / low, highWavelength = Double(original) / high
+            // `2 * math.pi / freq` on a tensor is reciprocal(freq) * 2π (Tensor.__rtruediv__).
+            let wavelength = try frequencies.reciprocal() * (2 * Double.pi)
+            let smooth = try (wavelength.reciprocal() * Double(original) - low) / (high - low)
+            let smoothed = try (1 - smooth) * frequencies / factor + smooth * frequencies
+            let divided = try Tensor.where(wavelength.gt(lowWavelength), frequencies / factor, smoothed)
+            return try Tensor.where(wavelength.lt(highWavelength), frequencies, divided)
+        }
     }
 
     /// cos and sin [length, headSize] for positions 0..<length.
     public func callAsFunction(length: Int, dtype: DType, device: Device) throws -> (cos: Tensor, sin: Tensor) {
-        let positions = try Tensor.arange(0, Double(length), dtype: .int64, device: device).to(.float32).unsqueeze(1)
-        let frequencies = try positions * inverseFrequencies(device: device).unsqueeze(0)
+        var positions = try Tensor.arange(0, Double(length), dtype: .int64, device: device).to(.float32).unsqueeze(1)
+        if case let .linear(factor)? = scaling { positions = try positions / factor }
+        let frequencies = try positions * scaledInverseFrequencies(length: length, device: device).unsqueeze(0)
         let angles = try Tensor.cat([frequencies, frequencies], dim: -1)
         let cos = try angles.cos(), sin = try angles.sin()
         if dtype == .float32 { return (cos, sin) }
@@ -186,7 +241,8 @@ public final class LlamaModel {
                                     paddingIndex: padding, std: config.initializerRange)
         layers = try (0..<config.numHiddenLayers).map { try LlamaDecoderLayer(root.child("layers")[$0], config: config) }
         norm = try LlamaRMSNorm(root.child("norm"), size: config.hiddenSize, eps: config.rmsNormEps)
-        rotary = LlamaRotaryEmbedding(headSize: config.headSize, base: config.ropeTheta)
+        rotary = LlamaRotaryEmbedding(headSize: config.headSize, base: config.ropeTheta,
+                                      scaling: try config.rotaryScaling(file: configFile))
     }
 
     /// Last hidden states [batch, length, hidden] for `inputIDs` [batch, length] (int64) and
