@@ -115,6 +115,14 @@ import Torch
             try expectSameWeights(straight + "/fold-\(fold).adapter/adapter_model.safetensors", run + "/fold-\(fold).adapter/adapter_model.safetensors")
         }
 
+        // An ensemble of the LoRA run and the feature model, and a report of the LoRA run.
+        let blend = folder.appendingPathComponent("blend").path
+        let ensembled = try CLI.run(["ensemble", "--run", run, "--run", teacherRun, "--out", blend])
+        #expect(ensembled.status == 0, "\(ensembled.standardError)")
+        #expect(FileManager.default.fileExists(atPath: blend + "/oof.csv"))
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(report.contains("Training and validation loss"))
+
         let (server, port, health) = try ServeCLITests.startServer(run: run)
         defer { server.terminate(); server.waitUntilExit() }
         #expect(health.contains("\"status\""), "\(health)")
