@@ -83,7 +83,8 @@ let package = Package(
     targets: [
         .target(
             name: "CTorch", dependencies: libtorchFromPkgConfig ? ["CLibTorch"] : [],
-            cxxSettings: torchCxxSettings, linkerSettings: torchLinkerSettings),
+            // gloo-declarations: the Gloo declarations c10d's ProcessGroupGloo.hpp needs, which the wheel leaves out.
+            cxxSettings: torchCxxSettings + [.headerSearchPath("gloo-declarations")], linkerSettings: torchLinkerSettings),
         // Atomic file writing, shared by data files, checkpoints and XGBoost models.
         .target(name: "FileIO"),
         .target(name: "Torch", dependencies: ["CTorch", "FileIO"]),
@@ -121,6 +122,8 @@ let package = Package(
         .executableTarget(name: "torch-step-benchmark", dependencies: ["Torch"], path: "benchmarks/TorchStep"),
         .executableTarget(name: "tokenize-benchmark", dependencies: ["Tokenizers"], path: "benchmarks/TokenizeBench"),
         .executableTarget(name: "matmul-benchmark", dependencies: ["Torch"], path: "benchmarks/MatmulBench"),
+        // One rank of a c10d process group, for Tests/TorchTests/ProcessGroupTests.swift (which starts several).
+        .executableTarget(name: "process-group-check", dependencies: ["Torch"], path: "Tests/ProcessGroupCheck"),
         .testTarget(name: "ArenaDataTests", dependencies: ["ArenaData"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(
@@ -136,7 +139,7 @@ let package = Package(
             dependencies: ["Server", "Pipelines", "Prediction", "Runs", "ArenaData", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "process-group-check"], resources: [.copy("Fixtures")]),
     ] + torchTargets,
     cxxLanguageStandard: .cxx20
 )

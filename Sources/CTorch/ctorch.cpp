@@ -24,6 +24,23 @@
 #include <dlfcn.h>
 #include <torch/torch.h>
 
+// c10d, PyTorch's distributed engine (ProcessGroupGloo over a TCPStore), from libtorch_cpu.so.
+// The PyPI wheel has c10d's headers but not Gloo's: Package.swift puts gloo-declarations/ on the
+// include path (the few Gloo declarations ProcessGroupGloo.hpp needs; Gloo objects sit behind
+// pointers there, so the class layout is the real one). Without them (the fake libtorch folders
+// of ShimBuildCheckTests, a libtorch without c10d) the ctorch_process_group_* functions fail
+// with a message instead.
+#if __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>) && __has_include(<gloo/context.h>)
+#define CTORCH_HAS_C10D 1
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO 1
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#else
+#define CTORCH_HAS_C10D 0
+#endif
+
 #include <cmath>
 #include <climits>
 #if defined(__GLIBC__)
@@ -1032,5 +1049,157 @@ int ctorch_clip_grad_norm(const ctorch_tensor *parameters, size_t count, double 
              *total_norm = torch::nn::utils::clip_grad_norm_(tensors(parameters, count), max_norm,
                                                               norm_type))
 }
+
+// ---- c10d ------------------------------------------------------------------------------------
+// torch.distributed.init_process_group("gloo", init_method="tcp://addr:port") in C++: rank 0
+// serves the TCPStore, every rank joins it, and ProcessGroupGloo connects the ranks through it
+// (torch/distributed/distributed_c10d.py, _new_process_group_helper, v2.15.0).
+
+int ctorch_distributed_available(bool *out) {
+  CTORCH_TRY(require(out, "out"); *out = CTORCH_HAS_C10D == 1)
+}
+
+} // extern "C"
+
+#if CTORCH_HAS_C10D
+namespace {
+struct ProcessGroup {
+  int rank = 0;
+  int world_size = 0;
+  std::chrono::milliseconds timeout{0};
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> backend;
+};
+
+ProcessGroup &unwrap_group(ctorch_process_group group) {
+  if (group == nullptr) throw std::invalid_argument("a process group handle is NULL");
+  return *reinterpret_cast<ProcessGroup *>(group);
+}
+
+// Gloo reduces dense, contiguous CPU tensors in place; anything else is refused up front.
+std::vector<torch::Tensor> collective_tensors(const ctorch_tensor *handles, size_t count, const char *operation) {
+  auto result = tensors(handles, count);
+  for (auto &tensor : result) {
+    if (!tensor.device().is_cpu() || !tensor.is_contiguous() || tensor.is_sparse())
+      throw std::invalid_argument(std::string(operation) + " needs dense, contiguous CPU tensors");
+  }
+  return result;
+}
+
+// Waits with the group's timeout: a peer that is gone ends the wait with c10d's error.
+void wait(ProcessGroup &group, const c10::intrusive_ptr<c10d::Work> &work) {
+  if (!work->wait(group.timeout)) throw std::runtime_error("the collective did not finish within the timeout");
+}
+} // namespace
+#endif
+
+extern "C" {
+
+int ctorch_process_group_new(int32_t rank, int32_t world_size, const char *master_addr,
+                             int32_t master_port, int64_t timeout_ms, ctorch_process_group *out) {
+#if CTORCH_HAS_C10D
+  CTORCH_TRY(
+      require(out, "out"); require(master_addr, "master_addr");
+      if (world_size < 1) throw std::invalid_argument("world_size " + std::to_string(world_size) + " is not positive");
+      if (rank < 0 || rank >= world_size)
+        throw std::invalid_argument("rank " + std::to_string(rank) + " is outside 0..<" + std::to_string(world_size));
+      if (master_port < 1 || master_port > 65535)
+        throw std::invalid_argument("master_port " + std::to_string(master_port) + " is outside 1...65535");
+      if (timeout_ms < 1) throw std::invalid_argument("timeout_ms " + std::to_string(timeout_ms) + " is not positive");
+      auto group = std::make_unique<ProcessGroup>();
+      group->rank = rank;
+      group->world_size = world_size;
+      group->timeout = std::chrono::milliseconds(timeout_ms);
+      c10d::TCPStoreOptions store_options;
+      store_options.port = static_cast<std::uint16_t>(master_port);
+      store_options.isServer = rank == 0;
+      store_options.numWorkers = static_cast<std::size_t>(world_size);
+      store_options.waitWorkers = true;
+      store_options.timeout = group->timeout;
+      group->store = c10::make_intrusive<c10d::TCPStore>(std::string(master_addr), store_options);
+      auto options = c10d::ProcessGroupGloo::Options::create(group->timeout);
+      std::string address(master_addr);
+      bool loopback = address == "127.0.0.1" || address == "localhost" || address == "::1";
+      options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                          : c10d::ProcessGroupGloo::createDefaultDevice());
+      group->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, rank, world_size, options);
+      *out = reinterpret_cast<ctorch_process_group>(group.release()))
+#else
+  (void)rank, (void)world_size, (void)master_addr, (void)master_port, (void)timeout_ms, (void)out;
+  set_error("this libtorch has no c10d headers (torch/csrc/distributed/c10d/ProcessGroupGloo.hpp)");
+  return 1;
+#endif
+}
+
+#if CTORCH_HAS_C10D
+int ctorch_process_group_free(ctorch_process_group group) {
+  CTORCH_TRY(delete reinterpret_cast<ProcessGroup *>(group))
+}
+
+int ctorch_process_group_allreduce(ctorch_process_group handle, const ctorch_tensor *handles, size_t count,
+                                   bool mean) {
+  CTORCH_TRY(auto &group = unwrap_group(handle);
+             auto values = collective_tensors(handles, count, "allreduce");
+             if (values.empty()) return 0;
+             // A list given to allreduce means one tensor on several devices (all summed into
+             // each); allreduce_coalesced reduces each tensor of a bucket on its own, in one
+             // flattened message (one dtype per bucket).
+             c10d::AllreduceCoalescedOptions options;
+             options.reduceOp = c10d::ReduceOp::SUM;
+             wait(group, group.backend->allreduce_coalesced(values, options));
+             if (mean) {
+               torch::NoGradGuard no_grad;
+               for (auto &value : values) value.div_(group.world_size);
+             })
+}
+
+int ctorch_process_group_broadcast(ctorch_process_group handle, const ctorch_tensor *handles, size_t count,
+                                   int32_t root) {
+  CTORCH_TRY(auto &group = unwrap_group(handle);
+             if (root < 0 || root >= group.world_size)
+               throw std::invalid_argument("root " + std::to_string(root) + " is outside 0..<" + std::to_string(group.world_size));
+             auto values = collective_tensors(handles, count, "broadcast");
+             // Gloo broadcasts one tensor per call.
+             for (auto &value : values) {
+               std::vector<torch::Tensor> one{value};
+               c10d::BroadcastOptions options;
+               options.rootRank = root;
+               wait(group, group.backend->broadcast(one, options));
+             })
+}
+
+int ctorch_process_group_barrier(ctorch_process_group handle) {
+  CTORCH_TRY(auto &group = unwrap_group(handle); wait(group, group.backend->barrier(c10d::BarrierOptions())))
+}
+
+int ctorch_process_group_allgather(ctorch_process_group handle, ctorch_tensor tensor, ctorch_tensor **out,
+                                   size_t *count) {
+  CTORCH_TRY(auto &group = unwrap_group(handle); require(out, "out"); require(count, "count");
+             ctorch_tensor handles[1] = {tensor};
+             auto inputs = collective_tensors(handles, 1, "allgather");
+             std::vector<std::vector<torch::Tensor>> outputs(1);
+             for (int i = 0; i < group.world_size; i++) outputs[0].push_back(torch::empty_like(inputs[0]));
+             wait(group, group.backend->allgather(outputs, inputs));
+             write_array(outputs[0], out, count))
+}
+#else
+int ctorch_process_group_free(ctorch_process_group group) { (void)group; return 0; }
+int ctorch_process_group_allreduce(ctorch_process_group, const ctorch_tensor *, size_t, bool) {
+  set_error("this libtorch has no c10d");
+  return 1;
+}
+int ctorch_process_group_broadcast(ctorch_process_group, const ctorch_tensor *, size_t, int32_t) {
+  set_error("this libtorch has no c10d");
+  return 1;
+}
+int ctorch_process_group_barrier(ctorch_process_group) {
+  set_error("this libtorch has no c10d");
+  return 1;
+}
+int ctorch_process_group_allgather(ctorch_process_group, ctorch_tensor, ctorch_tensor **, size_t *) {
+  set_error("this libtorch has no c10d");
+  return 1;
+}
+#endif
 
 } // extern "C"

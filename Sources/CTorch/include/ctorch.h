@@ -300,6 +300,31 @@ int ctorch_optimizer_load(ctorch_optimizer optimizer, const char *path);
 int ctorch_clip_grad_norm(const ctorch_tensor *parameters, size_t count, double max_norm,
                           double norm_type, double *total_norm);
 
+/* ---- c10d: data-parallel collectives (PyTorch's distributed engine) ----
+ * A Gloo process group (c10d::ProcessGroupGloo, CPU tensors) over a c10d::TCPStore that rank 0
+ * serves at master_addr:master_port. Creation waits until all world_size ranks joined; every
+ * collective waits for its work with the group's timeout, so a rank that is missing or dies ends
+ * the others' calls with status 1 and c10d's message instead of a hang. Collectives are in place
+ * and must be called in the same order on every rank. */
+typedef struct ctorch_process_group_opaque *ctorch_process_group;
+/* Whether this build of the shim has c10d (libtorch's c10d headers were found). */
+int ctorch_distributed_available(bool *out);
+int ctorch_process_group_new(int32_t rank, int32_t world_size, const char *master_addr,
+                             int32_t master_port, int64_t timeout_ms, ctorch_process_group *out);
+int ctorch_process_group_free(ctorch_process_group group);
+/* Sums each tensor across the ranks, in place (one call per bucket of gradients); with mean,
+ * divides the sums by world_size (Gloo has no average op). */
+int ctorch_process_group_allreduce(ctorch_process_group group, const ctorch_tensor *tensors,
+                                   size_t count, bool mean);
+/* Overwrites each tensor with root's, in place. */
+int ctorch_process_group_broadcast(ctorch_process_group group, const ctorch_tensor *tensors,
+                                   size_t count, int32_t root);
+int ctorch_process_group_barrier(ctorch_process_group group);
+/* Every rank's copy of `tensor` (same shape and dtype on each), in rank order: world_size new
+ * tensors in an array, freed like split's (ctorch_tensor_array_free). */
+int ctorch_process_group_allgather(ctorch_process_group group, ctorch_tensor tensor,
+                                   ctorch_tensor **out, size_t *count);
+
 #ifdef __cplusplus
 }
 #endif
