@@ -129,6 +129,39 @@ import Torch
         try ServeCLITests.expectServedEqualsPredicted(run: run, port: port, folder: folder)
     }
 
+    /// A killed run whose teacher file changed before --resume is refused, naming the teacher's
+    /// digest: the resumed folds would learn from another teacher than the finished ones.
+    @Test func resumeRefusesAChangedTeacher() throws {
+        let folder = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try CLI.syntheticData(rows: 120, in: folder, seed: 8)
+        let teacherRun = folder.appendingPathComponent("teacher").path
+        let teacher = try CLI.run(["train", "--data", data, "--model", "prior", "--folds", "2", "--out", teacherRun])
+        #expect(teacher.status == 0, "\(teacher.standardError)")
+        let teacherFile = folder.appendingPathComponent("teacher.csv").path
+        try FileManager.default.copyItem(atPath: teacherRun + "/oof.csv", toPath: teacherFile)
+        let run = folder.appendingPathComponent("run").path
+        let arguments = [
+            "finetune", "--data", data, "--model", Self.model, "--out", run, "--lora", "--lora-rank", "4", "--max-length", "96",
+            "--batch-size", "4", "--epochs", "2", "--folds", "2", "--threads", "1", "--evaluations-per-epoch", "8", "--teacher", teacherFile,
+        ]
+        let stopped = try CLI.killAtSavedState(arguments, stateFile: run + ".partial/fold-0.state/state.json", steps: 3..<25)
+        try #require(stopped.state != nil, "the run ended before a state with 3 to 24 steps was seen")
+        // Another teacher: the same file with the last row's probabilities replaced (still valid).
+        var lines = try String(contentsOfFile: teacherFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        var fields = lines[lines.count - 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for (column, value) in zip(["winner_model_a", "winner_model_b", "winner_tie"], ["0.25", "0.35", "0.4"]) {
+            fields[try #require(header.firstIndex(of: column))] = value
+        }
+        lines[lines.count - 1] = fields.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: teacherFile, atomically: true, encoding: .utf8)
+        let resumed = try CLI.run(arguments + ["--resume"])
+        #expect(resumed.status != 0)
+        #expect(resumed.standardError.contains("teacher_sha256"), "\(resumed.standardError)")
+        #expect(resumed.standardError.contains("a run resumes only with the same data and settings"), "\(resumed.standardError)")
+    }
+
     /// Full fine-tuning of the decoder (no LoRA), with and without --gradient-checkpointing: the
     /// same history and weights (each layer recomputed in the backward pass, the same dropout).
     @Test func gradientCheckpointingTrainsTheSameRun() throws {
