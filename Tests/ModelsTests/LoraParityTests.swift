@@ -84,26 +84,9 @@ func loraLogits(_ classifier: LlamaForSequenceClassification, _ reference: Safet
     /// each within 1e-5 of peft's; every base parameter unchanged.
     @Test func adamWStepsMatchPeft() throws {
         let (classifier, reference) = try loraClassifier("llama-tiny-lora")
-        let store = classifier.store
-        let frozen = try store.parameters.filter { try !$0.tensor.requiresGrad }.map { ($0.name, try $0.tensor.clone()) }
-        #expect(frozen.count == store.parameters.count - 29)
-        let trainable = try store.trainableParameters
-        let optimizer = try Optimizer(.adamW(), groups: [ParameterGroup(parameters: trainable.map(\.tensor), learningRate: 1e-2, weightDecay: 0.01)])
-        for _ in 0..<3 {
-            try optimizer.zeroGrad()
-            try loraLogits(classifier, reference).crossEntropy(target: reference.tensor("labels")).backward()
-            try optimizer.step()
-        }
-        var worst = 0.0
-        for (name, tensor) in trainable {
-            let difference = maxAbsDifference(try tensor.floats(), try reference.tensor("step3." + name).floats())
-            #expect(difference < 1e-5, "\(name): differs by \(difference) after 3 steps")
-            worst = Swift.max(worst, difference)
-        }
-        print("LoRA after 3 AdamW steps: largest difference \(worst)")
-        for (name, before) in frozen {
-            let after = try #require(store.tensor(named: name))
-            #expect(try after.floats() == before.floats(), "\(name) changed")
+        #expect(try classifier.store.trainableParameters.count == 29)
+        try expectAdamWStepsMatchPeft(store: classifier.store, reference: reference, label: "llama-tiny-lora") {
+            try loraLogits(classifier, reference)
         }
     }
 
@@ -251,26 +234,8 @@ func familyLoraLogits(_ classifier: any DecoderSequenceClassifier, _ reference: 
     @Test(arguments: families)
     func adamWStepsMatchPeft(fixture: String, base: String) throws {
         let (classifier, _, reference) = try familyLoraClassifier(fixture, base: base)
-        let store = classifier.store
-        let frozen = try store.parameters.filter { try !$0.tensor.requiresGrad }.map { ($0.name, try $0.tensor.clone()) }
-        let trainable = try store.trainableParameters
-        #expect(frozen.count == store.parameters.count - trainable.count)
-        let optimizer = try Optimizer(.adamW(), groups: [ParameterGroup(parameters: trainable.map(\.tensor), learningRate: 1e-2, weightDecay: 0.01)])
-        for _ in 0..<3 {
-            try optimizer.zeroGrad()
-            try familyLoraLogits(classifier, reference).crossEntropy(target: reference.tensor("labels")).backward()
-            try optimizer.step()
-        }
-        var worst = 0.0
-        for (name, tensor) in trainable {
-            let difference = maxAbsDifference(try tensor.floats(), try reference.tensor("step3." + name).floats())
-            #expect(difference < 1e-5, "\(fixture) \(name): differs by \(difference) after 3 steps")
-            worst = Swift.max(worst, difference)
-        }
-        print("\(fixture): after 3 AdamW steps, largest difference \(worst)")
-        for (name, before) in frozen {
-            let after = try #require(store.tensor(named: name))
-            #expect(try after.floats() == before.floats(), "\(name) changed")
+        try expectAdamWStepsMatchPeft(store: classifier.store, reference: reference, label: fixture) {
+            try familyLoraLogits(classifier, reference)
         }
     }
 
@@ -312,5 +277,31 @@ func familyLoraLogits(_ classifier: any DecoderSequenceClassifier, _ reference: 
         try LoraAdapter.load(folder: folder, into: fresh.store)
         let logits = try withNoGrad { try familyLoraLogits(fresh, reference) }
         #expect(maxAbsDifference(try logits.floats(), try reference.tensor("logits").floats()) < 1e-5)
+    }
+}
+
+/// Three AdamW steps (lr 1e-2, weight decay 0.01) on the cross-entropy of `logits()` against the
+/// fixture's labels: every trainable parameter within 1e-5 of peft's (`step3.<name>`), every
+/// frozen one unchanged.
+func expectAdamWStepsMatchPeft(store: ParameterStore, reference: SafetensorsFile, label: String, logits: () throws -> Tensor) throws {
+    let frozen = try store.parameters.filter { try !$0.tensor.requiresGrad }.map { ($0.name, try $0.tensor.clone()) }
+    let trainable = try store.trainableParameters
+    #expect(frozen.count == store.parameters.count - trainable.count)
+    let optimizer = try Optimizer(.adamW(), groups: [ParameterGroup(parameters: trainable.map(\.tensor), learningRate: 1e-2, weightDecay: 0.01)])
+    for _ in 0..<3 {
+        try optimizer.zeroGrad()
+        try logits().crossEntropy(target: reference.tensor("labels")).backward()
+        try optimizer.step()
+    }
+    var worst = 0.0
+    for (name, tensor) in trainable {
+        let difference = maxAbsDifference(try tensor.floats(), try reference.tensor("step3." + name).floats())
+        #expect(difference < 1e-5, "\(label) \(name): differs by \(difference) after 3 steps")
+        worst = Swift.max(worst, difference)
+    }
+    print("\(label): after 3 AdamW steps, largest difference \(worst)")
+    for (name, before) in frozen {
+        let after = try #require(store.tensor(named: name))
+        #expect(try after.floats() == before.floats(), "\(name) changed")
     }
 }
